@@ -208,11 +208,12 @@ Status Cgroup::kill_all(int sig) {
     if (::access(kill_file.c_str(), F_OK) == 0) {
       auto st = write_existing_file(kill_file, "1");
       if (!st) return fail(st.error().with_context("killing cgroup " + rel_path_));
-      return {};
+      // Fall through: wait (re-signalling stragglers) until the cgroup is empty.
     }
   }
   // Signal every listed process; for SIGKILL repeat until the cgroup is empty
-  // so that children forked meanwhile are caught too.
+  // so that children forked meanwhile are caught too. On success after
+  // SIGKILL, processes() is empty.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
     auto pids = processes();

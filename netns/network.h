@@ -20,6 +20,8 @@
 
 namespace ecsd::netns {
 
+class Nft;
+
 enum class Mode { bridge, host, none, awsvpc };
 const char* mode_name(Mode m);
 Result<Mode> parse_mode(std::string_view s);  // "bridge" | "host" | "none" | "awsvpc"
@@ -131,9 +133,10 @@ class Network {
   Status init();
   Status save_locked();
   Status apply_table_locked();
-  Status teardown_record(const TaskRecord& rec, bool keep_going, std::vector<Error>& errors);
-  Result<TaskNetwork> setup_bridge(const TaskNetworkRequest& req, TaskRecord& rec);
-  Result<TaskNetwork> to_network(const TaskRecord& rec, const TaskNetworkRequest* req);
+  void teardown_locked(const std::string& id, std::vector<Error>& errors);
+  Status setup_namespace(const TaskRecord& rec);
+  Status write_files(const TaskNetworkRequest& req, const TaskRecord& rec, TaskNetwork& out);
+  TaskNetwork describe(const TaskRecord& rec) const;
   std::string netns_path(const std::string& id) const;
   std::string files_dir(const std::string& id) const;
 
@@ -143,7 +146,8 @@ class Network {
   int lock_fd_ = -1;
   int bridge_index_ = 0;
   uint32_t mtu_ = 1500;
-  struct Nft;
+  uint32_t subnet_net_ = 0;
+  int subnet_prefix_ = 0;
   std::unique_ptr<Nft> nft_;
 };
 

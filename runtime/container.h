@@ -20,6 +20,11 @@
 #include "cgroups/cgroup.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "runtime/namespaces.h"
+#include "runtime/process_exec.h"
+#include "runtime/rlimits.h"
+#include "runtime/rootfs.h"
+#include "runtime/seccomp_filter.h"
 #include "runtime/spec.h"
 
 namespace ecsd::runtime {
@@ -43,7 +48,17 @@ struct LaunchRequest {
 };
 
 // Prepared and validated, nothing created yet.
-struct PreparedLaunch;
+struct PreparedLaunch {
+  LaunchRequest req;
+  std::string cgroup_path;
+  cgroups::Resources resources;
+  NamespacePlan namespaces;
+  RootfsPlan rootfs;
+  std::vector<ResolvedRlimit> rlimits;
+  CompiledSeccomp seccomp;
+  ExecPlan exec;  // exec.seccomp points at `seccomp`: keep this object in place
+  std::shared_ptr<const cgroups::Hierarchy> hierarchy;
+};
 
 struct Launched {
   pid_t pid = 0;

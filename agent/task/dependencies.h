@@ -6,7 +6,7 @@
 //   COMPLETE the dependency has exited (any exit code)
 //   SUCCESS  the dependency has exited with code 0
 //   HEALTHY  the dependency's health check reports HEALTHY
-// A container may stop only after every container that depends on it has
+// A container may stop only after the containers that depend on it have
 // stopped (reverse dependency order).
 #pragma once
 
@@ -53,7 +53,9 @@ struct StartDecision {
 
 // Missing entries in `views` count as a container in status NONE.
 StartDecision can_start(const ContainerModel& container, const std::map<std::string, ContainerView>& views);
-// True when every container that depends on `name` has STOPPED.
+// True when no container that depends on `name` is still RUNNING (dependents
+// that never started hold nothing up; the engine does not start them once
+// the task is stopping).
 bool can_stop(const Task& task, const std::string& name, const std::map<std::string, ContainerView>& views);
 
 }  // namespace ecsd::task

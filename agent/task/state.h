@@ -53,8 +53,8 @@ TaskStatus derive_task_status(const std::vector<ContainerState>& containers);
 // the task's stoppedReason ("Essential container in task exited"), else nullopt.
 std::optional<std::string> essential_stop_reason(const std::vector<ContainerState>& containers);
 
-// The desired status the engine should give each container now: STOPPED for
-// all once the task's desired status is STOPPED or an essential container exited.
+// True when every container's desired status should become STOPPED: the
+// task's desired status is STOPPED or an essential container has stopped.
 bool task_should_stop(const std::vector<ContainerState>& containers, TaskStatus task_desired);
 
 // Reasons as ECS words them.
@@ -65,8 +65,8 @@ std::string cannot_pull_reason(std::string_view detail);    // "CannotPullContai
 std::string cannot_create_reason(std::string_view detail);  // "CannotCreateContainerError: <detail>"
 std::string cannot_start_reason(std::string_view detail);   // "CannotStartContainerError: <detail>"
 std::string cannot_stop_reason(std::string_view detail);    // "CannotStopContainerError: <detail>"
-// A dependency that can never be satisfied: "DependencyConditionError: <detail>"? ECS
-// reports it as a container that did not start; we use CannotStartContainerError.
+// A dependency that can never be satisfied; the container never starts:
+// "CannotStartContainerError: dependency <detail>".
 std::string dependency_failed_reason(std::string_view detail);
 
 }  // namespace ecsd::task

@@ -234,10 +234,9 @@ Status LayerStore::remove(std::string_view chain_id) {
     return fail_sys(e, "rename", p);
   }
   lock->reset();
-  ECSD_TRY(remove_tree(*trash));
-  std::string lock_path = layers_dir_ + "/" + kLockDir + "/" + hex;
-  ::unlink(lock_path.c_str());
-  return {};
+  // The lock file stays: unlinking it would let a waiter and a newcomer
+  // lock two different files.
+  return remove_tree(*trash);
 }
 
 Result<LayerGcResult> LayerStore::gc(const std::set<std::string>& in_use) {

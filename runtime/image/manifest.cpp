@@ -143,7 +143,7 @@ int variant_score(const Platform& want, const std::string& have) {
   }
   if (want.architecture == "arm" && want.variant.size() == 2 && have.size() == 2 && want.variant[0] == 'v' &&
       have[0] == 'v' && have[1] < want.variant[1])
-    return 1 + (have[1] - '0') * 0;  // older arm variant: compatible
+    return 1;  // older arm variant: compatible
   return -1;
 }
 
