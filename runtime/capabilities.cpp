@@ -214,11 +214,14 @@ Status apply_capability_sets(const CapSets& sets) {
   data[1].inheritable = static_cast<uint32_t>(i >> 32);
   if (syscall(SYS_capset, &hdr, data) < 0) return fail_sys(errno, "capset");
 
-  // 3. Ambient: clear, then raise each (each must be permitted and inheritable).
+  // 3. Ambient: clear, then raise each. The kernel only allows a capability
+  // that is both permitted and inheritable; others are skipped, as runc and
+  // crun do (`runc spec` itself asks for ambient caps with no inheritable set).
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
     return fail_sys(errno, "prctl PR_CAP_AMBIENT_CLEAR_ALL");
   for (int c = 0; c <= last; ++c) {
     if (!(sets.ambient & bit(c))) continue;
+    if (!(sets.permitted & bit(c)) || !(sets.inheritable & bit(c))) continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
       return fail_sys(errno, "prctl PR_CAP_AMBIENT_RAISE", capability_name(c));
   }

@@ -174,8 +174,9 @@ Status validate_task(const Task& task, std::string_view containers_field_view) {
       p.add(vp + ".dockerVolumeConfiguration.autoprovision: only valid with scope \"shared\"");
   }
 
+  // A self-dependency is already reported above; only look for longer cycles.
   auto cycle = find_dependency_cycle(task);
-  if (!cycle.empty()) {
+  if (cycle.size() > 2) {
     std::string s;
     for (size_t i = 0; i < cycle.size(); ++i) s += (i ? " -> " : "") + cycle[i];
     size_t first = 0;

@@ -14,7 +14,7 @@ Status StoreLayerConsumer::prepare(const PulledImage& image) {
                         std::to_string(image.layers.size()) + " layers, config has " +
                         std::to_string(cfg->diff_ids.size()) + " diff_ids");
   }
-  auto chains = chain_ids(cfg->diff_ids);
+  auto chains = image::chain_ids(cfg->diff_ids);
   if (!chains) return std::unexpected(chains.error());
   config_digest_ = image.config_digest;
   diff_ids_ = std::move(cfg->diff_ids);

@@ -178,7 +178,9 @@ TEST_F(CgroupFakeV2, ProcessesStatsKill) {
   t.file(d + "memory.peak", "3145728\n");
   EXPECT_EQ(cg->stats()->memory_max_usage, 3145728u);
 
-  // SIGKILL on v2 goes through cgroup.kill (no pid is signalled).
+  // SIGKILL on v2 goes through cgroup.kill. The fake kernel does not empty
+  // cgroup.procs, so empty it here: the pids above are not ours to signal.
+  t.file(d + "cgroup.procs", "");
   ASSERT_TRUE(cg->kill_all(SIGKILL));
   EXPECT_EQ(t.read(d + "cgroup.kill"), "1");
 }

@@ -99,7 +99,7 @@ TEST(SpecParse, RoundTripsEveryField) {
       {"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind", "ro"]}
     ],
     "linux": {
-      "namespaces": [{"type": "pid"}, {"type": "network", "path": "/var/run/netns/x"}, {"type": "user"}],
+      "namespaces": [{"type": "pid"}, {"type": "uts"}, {"type": "network", "path": "/var/run/netns/x"}, {"type": "user"}],
       "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
       "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
       "devices": [{"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229, "fileMode": 438, "uid": 0, "gid": 0}],
