@@ -405,3 +405,10 @@ int image_command(const GlobalOptions& global, const std::vector<std::string>& a
 }
 
 }  // namespace ecsd::cli
+
+namespace ecsd::cli {
+namespace {
+const RegisterCommand kRegisterImage{"image", "pull|ls|rm|unpack ...", "manage images in the local store",
+                                     image_command};
+}  // namespace
+}  // namespace ecsd::cli

@@ -1,4 +1,6 @@
-// ecsd: the entry point. Global options come before the command group.
+// ecsd: the entry point. Global options come before the command; commands
+// register themselves (agent/cli/commands.h).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -8,17 +10,39 @@
 #include "agent/cli/commands.h"
 #include "common/version.h"
 
+namespace ecsd::cli {
+namespace {
+
+std::vector<Command>& registry() {
+  static std::vector<Command> r;
+  return r;
+}
+
+}  // namespace
+
+RegisterCommand::RegisterCommand(const char* name, const char* synopsis, const char* summary, CommandFn fn) {
+  auto& r = registry();
+  r.push_back(Command{name, synopsis, summary, fn});
+  std::sort(r.begin(), r.end(), [](const Command& a, const Command& b) { return std::strcmp(a.name, b.name) < 0; });
+}
+
+const std::vector<Command>& commands() { return registry(); }
+
+}  // namespace ecsd::cli
+
 namespace {
 
 void usage(FILE* out) {
+  std::fprintf(out, "usage: ecsd [--data-dir DIR] COMMAND ...\n\ncommands:\n");
+  for (const auto& c : ecsd::cli::commands()) {
+    std::string head = std::string(c.name) + " " + c.synopsis;
+    std::fprintf(out, "  %-34s %s\n", head.c_str(), c.summary);
+  }
   std::fprintf(out,
-               "usage: ecsd [--data-dir DIR] COMMAND ...\n"
+               "  %-34s %s\n"
                "\n"
-               "commands:\n"
-               "  image pull|ls|rm|unpack ...   manage images in the local store\n"
-               "  --version                     print version and git commit\n"
-               "\n"
-               "--data-dir defaults to $ECS_DATADIR, else /var/lib/ecs/data\n");
+               "--data-dir defaults to $ECS_DATADIR, else /var/lib/ecs/data\n",
+               "--version", "print version and git commit");
 }
 
 }  // namespace
@@ -51,7 +75,8 @@ int main(int argc, char** argv) {
   }
   std::string group = argv[i++];
   std::vector<std::string> rest(argv + i, argv + argc);
-  if (group == "image") return ecsd::cli::image_command(global, rest);
+  for (const auto& c : ecsd::cli::commands())
+    if (group == c.name) return c.fn(global, rest);
   std::fprintf(stderr, "ecsd: unknown command '%s'\n", group.c_str());
   usage(stderr);
   return 2;
