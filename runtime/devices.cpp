@@ -68,6 +68,8 @@ Status create_devices(int rootfd, const std::vector<Device>& devices, bool bind_
       if (::mknodat(dir->get(), name.c_str(), type | mode,
                     makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor))) == 0) {
         done = true;
+        // mknod applies the umask; the spec's mode is what the node gets.
+        if (::fchmodat(dir->get(), name.c_str(), mode, 0) != 0) return fail_sys(errno, "chmod device", path);
         if (::fchownat(dir->get(), name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0)
           return fail_sys(errno, "chown device", path);
       } else if (errno != EPERM) {
@@ -91,7 +93,11 @@ Status create_dev_symlinks(int rootfd) {
       {"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
       {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},     {"pts/ptmx", "ptmx"},
   };
+  // Like runc: /dev/core only when the host kernel has /proc/kcore (this runs
+  // before pivot_root, so /proc is still the host's).
+  bool have_kcore = ::access("/proc/kcore", F_OK) == 0;
   for (const auto& l : kLinks) {
+    if (std::string_view(l[1]) == "core" && !have_kcore) continue;
     if (::symlinkat(l[0], dev->get(), l[1]) != 0 && errno != EEXIST)
       return fail_sys(errno, "symlink", std::string("/dev/") + l[1]);
   }

@@ -77,6 +77,9 @@ Status mount_cgroups(int rootfd, const PlannedMount& m, const RootfsPlan& plan) 
   for (const auto& hm : h.mounts()) {
     std::string name = basename_of(hm.dir);
     if (name.empty()) continue;
+    // Hybrid hosts: like runc and Docker, the container sees the v1
+    // hierarchies only (its limits live there), not /sys/fs/cgroup/unified.
+    if (hm.unified) continue;
     std::string sub = m.destination + "/" + name;
     auto subfd = mkdir_all_in_root(rootfd, sub);
     if (!subfd) return fail(subfd.error());
