@@ -13,6 +13,7 @@
 #include "runtime/container.h"
 #include "runtime/json_log.h"
 #include "runtime/process_exec.h"
+#include "runtime/resident_trim.h"
 #include "runtime/signals.h"
 
 namespace ecsd::runtime {
@@ -90,6 +91,7 @@ Result<ExitRecord> run_monitor(const MonitorConfig& cfg) {
       return;
     }
   };
+  bool trim_pending = cfg.trim_resident;
   while (!exited) {
     pollfd pfds[4];
     int n = 0;
@@ -111,11 +113,24 @@ Result<ExitRecord> run_monitor(const MonitorConfig& cfg) {
       try_reap(0);
       break;
     }
-    int r = ::poll(pfds, static_cast<nfds_t>(n), -1);
+    int r = 0;
+    if (trim_pending) {
+      // Only once nothing has happened for a second: a chatty container
+      // would fault the pages straight back in.
+      r = ::poll(pfds, static_cast<nfds_t>(n), 1000);
+      if (r == 0) {
+        trim_resident_image();
+        trim_pending = false;
+        continue;
+      }
+    } else {
+      r = ::poll(pfds, static_cast<nfds_t>(n), -1);
+    }
     if (r < 0) {
       if (errno == EINTR) continue;
       return fail_sys(errno, "poll");
     }
+    if (cfg.trim_resident && r > 0) trim_pending = true;
     for (int i = 0; i < 2; ++i) {
       if (idx_s[i] >= 0 && pfds[idx_s[i]].revents) {
         if (!pump(streams[i], log)) {

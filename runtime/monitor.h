@@ -24,6 +24,10 @@ struct MonitorConfig {
   std::string oom_counter_file;  // memory.oom_control / memory.events
   uint64_t oom_kills_before = 0;
   bool durable = true;     // fsync exit.json
+  // Drop the resident pages of the program's read-only file mappings before
+  // waiting (runtime/resident_trim.h), and again after a burst of output
+  // once the process is idle. For the long-lived shim.
+  bool trim_resident = false;
 };
 
 // Runs until the container has exited and its pipes are drained.

@@ -195,6 +195,9 @@ int cmd_monitor(int argc, char** argv) {
     if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
+  // Start-up faulted in most of the (static) program text; the loop needs
+  // a few pages of it.
+  cfg.trim_resident = true;
   auto rec = run_monitor(cfg);
   if (!rec) die(rec.error().message);
   return rec->exit_code;
