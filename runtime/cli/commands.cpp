@@ -1,4 +1,5 @@
 #include "runtime/cli/commands.h"
+#include "runtime/shim_path.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -46,8 +47,10 @@ Status write_pid_file(const std::string& path, pid_t pid) {
 // (waiting on the exec fifo when wait_start).
 Result<pid_t> spawn_shim(const Global& g, const std::string& id, const std::string& bundle, const std::string& log_path,
                          bool wait_start) {
-  std::string shim = g.self_dir + "/ecsd-shim";
-  if (const char* env = std::getenv("ECSD_SHIM")) shim = env;
+  // $ECSD_SHIM, next to this binary, /usr/libexec/ecsd/ (runtime/shim_path.h)
+  auto found = runtime::find_shim(std::getenv("ECSD_SHIM"), g.self_dir);
+  if (!found) return fail(found.error());
+  std::string shim = *found;
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_sys(errno, "pipe");
   UniqueFd rd(p[0]), wr(p[1]);
