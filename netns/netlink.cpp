@@ -347,6 +347,19 @@ Status Netlink::set_mtu(int index, uint32_t mtu, const std::string& what) {
   return transact(m.finish(), "set MTU " + std::to_string(mtu) + " on " + what);
 }
 
+Status Netlink::set_hairpin(int index, bool on, const std::string& what) {
+  Msg m(RTM_SETLINK, 0);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;
+  ifi.ifi_index = index;
+  m.put(ifi);
+  size_t pi = m.nest_begin(IFLA_PROTINFO);
+  uint8_t v = on ? 1 : 0;
+  m.attr(IFLA_BRPORT_MODE, &v, 1);
+  m.nest_end(pi);
+  return transact(m.finish(), "set hairpin mode on " + what);
+}
+
 Status Netlink::add_address(int index, uint32_t addr, int prefix, const std::string& what) {
   Msg m(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
   ifaddrmsg ifa{};

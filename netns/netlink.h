@@ -55,6 +55,9 @@ class Netlink {
                      int master_index);
   Status set_up(int index, const std::string& what);
   Status set_mtu(int index, uint32_t mtu, const std::string& what);
+  // Bridge port hairpin mode (frames may leave by the port they came in on),
+  // as `bridge link set dev X hairpin on` does.
+  Status set_hairpin(int index, bool on, const std::string& what);
   Status add_address(int index, uint32_t addr, int prefix, const std::string& what);  // EEXIST is fine
   Status add_default_route(int index, uint32_t gateway);
   Status delete_link(const std::string& name);  // errors with ENODEV when absent

@@ -9,6 +9,7 @@
 
 #include "common/file_util.h"
 #include "netns/dns_files.h"
+#include "netns/host_forward.h"
 #include "netns/netlink.h"
 #include "netns/netns_file.h"
 #include "netns/nft.h"
@@ -228,7 +229,17 @@ Status Network::init() {
   auto nft = Nft::create();
   if (!nft) return fail(nft.error());
   nft_ = std::make_unique<Nft>(std::move(*nft));
-  return apply_table_locked();
+  ECSD_TRY(apply_table_locked());
+  return host_forward_locked();
+}
+
+Status Network::host_forward_locked() {
+  if (!cfg_.host_forward_accept || host_forward_done_) return {};
+  auto r = ensure_host_forward_accept(*nft_, cfg_.bridge_name);
+  if (!r) return fail(r.error().with_context("accepting bridge " + cfg_.bridge_name +
+                                             " in the host's FORWARD chain (policy DROP)"));
+  host_forward_done_ = !r->backends.empty();
+  return {};
 }
 
 Status Network::save_locked() {
@@ -283,6 +294,10 @@ Result<TaskNetwork> Network::setup(const TaskNetworkRequest& req) {
   {
     std::lock_guard lk(mu_);
     if (state_.find(req.id)) return invalid("its network is already set up");
+    // A FORWARD policy that became DROP since open() (e.g. Docker started).
+    if (req.mode == Mode::bridge && cfg_.host_forward_accept && !host_forward_done_ &&
+        nft_forward_policy_drop(*nft_))
+      if (auto st = host_forward_locked(); !st) return fail(st.error().with_context(ctx));
     PortAllocator alloc;
     alloc.dynamic = cfg_.dynamic_ports;
     alloc.reserved = cfg_.reserved_ports;
@@ -343,7 +358,7 @@ Status Network::setup_namespace(const TaskRecord& rec) {
   auto hidx = host->link_index(rec.host_veth);
   if (!hidx) return fail(hidx.error());
   // Hairpin: a task may reach its own host port (the packet comes back on its port).
-  ECSD_TRY(write_existing_file("/sys/class/net/" + rec.host_veth + "/brport/hairpin_mode", "1"));
+  ECSD_TRY(host->set_hairpin(*hidx, true, rec.host_veth));
   ECSD_TRY(host->set_up(*hidx, rec.host_veth));
 
   auto idx = in->link_index(kTaskIf);
@@ -553,6 +568,8 @@ Status Network::remove_all() {
     for (const auto& t : state_.tasks) ids.push_back(t.id);
     for (const auto& id : ids) teardown_locked(id, errors);
     keep_error(errors, nft_->run(delete_table_script(cfg_.nft_table), "deleting table"), "removing");
+    keep_error(errors, remove_host_forward_accept(*nft_, cfg_.bridge_name), "removing");
+    host_forward_done_ = false;
     if (auto nl = Netlink::open()) {
       auto st = nl->delete_link(cfg_.bridge_name);
       if (!st && st.error().code != ENODEV) keep_error(errors, st, "removing");

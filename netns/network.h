@@ -82,6 +82,10 @@ struct NetworkConfig {
   // Localhost ports that other hosts must not reach even with route_localnet
   // on the bridge (the Go agent's localhost traffic filter).
   std::vector<uint16_t> agent_local_ports{51678, 51679};
+  // When the host's iptables FORWARD chain has policy DROP (Docker hosts),
+  // insert ACCEPT rules for the bridge there (see netns/host_forward.h); the
+  // only rules ecsd writes outside its own table. false: leave it to the admin.
+  bool host_forward_accept = true;
   bool enable_ip_forward = true;  // net.ipv4.ip_forward=1 (needed for off-host port mappings)
   uint32_t mtu = 0;               // 0: MTU of the default-route interface (1500 without one)
   std::string host_resolv_conf = "/etc/resolv.conf";
@@ -133,6 +137,7 @@ class Network {
   Status init();
   Status save_locked();
   Status apply_table_locked();
+  Status host_forward_locked();
   void teardown_locked(const std::string& id, std::vector<Error>& errors);
   Status setup_namespace(const TaskRecord& rec);
   Status write_files(const TaskNetworkRequest& req, const TaskRecord& rec, TaskNetwork& out);
@@ -146,6 +151,7 @@ class Network {
   int lock_fd_ = -1;
   int bridge_index_ = 0;
   uint32_t mtu_ = 1500;
+  bool host_forward_done_ = false;  // accept rules are in a DROP-policy FORWARD chain
   uint32_t subnet_net_ = 0;
   int subnet_prefix_ = 0;
   std::unique_ptr<Nft> nft_;
