@@ -39,7 +39,10 @@ void image_usage(FILE* out) {
                "  ls                       list pulled images\n"
                "  rm REF...                remove images, their unshared blobs and layers\n"
                "  unpack REF DIR [pull options]  flattened copy of the image's rootfs in DIR\n"
-               "  gc [--min-age SECONDS]   remove blobs and layers no image uses\n");
+               "  gc [--min-age SECONDS]   remove blobs and layers no image uses\n"
+               "\n"
+               "environment: ECS_IMAGE_PULL_BEHAVIOR, ECS_IMAGE_PULL_INACTIVITY_TIMEOUT,\n"
+               "  ECSD_REGISTRY_CA_FILE, ECSD_INSECURE_REGISTRIES (see docs/images.md)\n");
 }
 
 int64_t now_s() { return static_cast<int64_t>(::time(nullptr)); }
@@ -83,8 +86,52 @@ struct PullArgs {
   int parallel = 3;
 };
 
+// "90", "90s", "2m", "1h" (the Go agent's duration values) in seconds.
+Result<long> parse_seconds(const std::string& what, const std::string& v) {
+  char* end = nullptr;
+  double n = std::strtod(v.c_str(), &end);
+  std::string unit = end ? end : "";
+  double mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "ms" ? 0.001 : -1;
+  if (end == v.c_str() || mult < 0 || n < 0) return fail_invalid(what + ": bad duration '" + v + "'");
+  return std::max(1L, static_cast<long>(n * mult));
+}
+
+// Defaults from the environment (flags override them):
+//   ECS_IMAGE_PULL_BEHAVIOR            default|always|once|prefer-cached
+//   ECS_IMAGE_PULL_INACTIVITY_TIMEOUT  e.g. 1m (the Go agent's default)
+//   ECSD_REGISTRY_CA_FILE              extra CA bundle (PEM) for registries
+//   ECSD_INSECURE_REGISTRIES           comma-separated host[:port] allowed plain http
+Status pull_args_from_env(PullArgs& a) {
+  if (const char* v = std::getenv("ECS_IMAGE_PULL_BEHAVIOR"); v && *v) {
+    auto p = parse_pull_policy(v);
+    if (!p) return fail(p.error().with_context("ECS_IMAGE_PULL_BEHAVIOR"));
+    a.policy = *p;
+  }
+  if (const char* v = std::getenv("ECS_IMAGE_PULL_INACTIVITY_TIMEOUT"); v && *v) {
+    auto s = parse_seconds("ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", v);
+    if (!s) return fail(s.error());
+    a.registry.transport.low_speed_time_s = *s;
+  }
+  if (const char* v = std::getenv("ECSD_REGISTRY_CA_FILE"); v && *v) a.registry.transport.ca_file = v;
+  if (const char* v = std::getenv("ECSD_INSECURE_REGISTRIES"); v && *v) {
+    std::string list = v;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      std::string host = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      while (!host.empty() && host.front() == ' ') host.erase(0, 1);
+      while (!host.empty() && host.back() == ' ') host.pop_back();
+      if (!host.empty()) a.registry.insecure_registries.push_back(normalize_registry_host(host));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return {};
+}
+
 Result<PullArgs> parse_pull_args(const std::vector<std::string>& args, size_t positional) {
   PullArgs a;
+  ECSD_TRY(pull_args_from_env(a));
   std::vector<std::string> pos;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& s = args[i];
@@ -135,7 +182,9 @@ Result<PullArgs> parse_pull_args(const std::vector<std::string>& args, size_t po
     } else if (is("inactivity-timeout")) {
       auto v = value("inactivity-timeout");
       if (!v) return fail(v.error());
-      a.registry.transport.low_speed_time_s = std::max(1L, std::atol(v->c_str()));
+      auto secs = parse_seconds("--inactivity-timeout", *v);
+      if (!secs) return fail(secs.error());
+      a.registry.transport.low_speed_time_s = *secs;
     } else if (is("retries")) {
       auto v = value("retries");
       if (!v) return fail(v.error());

@@ -252,7 +252,9 @@ Result<HttpResponse> RegistryClient::request(const Reference& image, HttpRequest
   auto hsr = host_state(image);
   if (!hsr) return fail(hsr.error());
   HostState& hs = **hsr;
-  bool reauthed = false;
+  // A 401 means no token, or a token the registry no longer accepts (expired,
+  // revoked, or issued stale): fetch a fresh one, at most twice per request.
+  int reauths = 0;
   std::string url = req.url;
   for (int attempt = 1;;) {
     HttpRequest r = req;
@@ -274,8 +276,8 @@ Result<HttpResponse> RegistryClient::request(const Reference& image, HttpRequest
                           std::to_string(attempt) + " attempt" + (attempt == 1 ? "" : "s") + ")");
     }
     if (resp->status == 401) {
-      if (!reauthed) {
-        reauthed = true;
+      if (reauths < 2) {
+        ++reauths;
         if (auto st = handle_unauthorized(hs, image, *resp); !st)
           return fail(st.error().with_context(std::string(what) + " " + url));
         continue;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 
 namespace ecsd::image {
@@ -29,7 +30,32 @@ struct Transfer {
   bool started = false;
   bool too_large = false;
   std::optional<Error> handler_error;
+  // Inactivity timeout: no byte moved for this long aborts the transfer.
+  // (curl's LOW_SPEED_* averages over a window of several seconds, so a
+  // transfer that stalls after a fast start would be noticed far too late.)
+  std::chrono::steady_clock::duration inactivity{};
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+  curl_off_t last_bytes = 0;
+  bool stalled = false;
 };
+
+int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+  (void)dltotal;
+  (void)ultotal;
+  auto* t = static_cast<Transfer*>(user);
+  auto now = std::chrono::steady_clock::now();
+  curl_off_t bytes = dlnow + ulnow;
+  if (bytes != t->last_bytes) {
+    t->last_bytes = bytes;
+    t->last_activity = now;
+    return 0;
+  }
+  if (now - t->last_activity >= t->inactivity) {
+    t->stalled = true;
+    return 1;  // abort: CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
 
 size_t on_header(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -177,8 +203,10 @@ Result<HttpResponse> HttpTransport::perform(const HttpRequest& req, const Stream
   if (!opts_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opts_.ca_file.c_str());
   if (!opts_.ca_path.empty()) curl_easy_setopt(h, CURLOPT_CAPATH, opts_.ca_path.c_str());
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, opts_.low_speed_time_s);
+  t.inactivity = std::chrono::seconds(std::max(1L, opts_.low_speed_time_s));
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(h, CURLOPT_USERAGENT, opts_.user_agent.c_str());
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
@@ -211,7 +239,12 @@ Result<HttpResponse> HttpTransport::perform(const HttpRequest& req, const Stream
   if (t.too_large)
     return fail_invalid("response from " + req.url + " is larger than the limit of " + std::to_string(max_body) +
                         " bytes");
-  if (rc != CURLE_OK) {
+  if (rc == CURLE_ABORTED_BY_CALLBACK && t.stalled) {
+    resp.curl_code = CURLE_OPERATION_TIMEDOUT;
+    resp.curl_error = "no data for " + std::to_string(std::max(1L, opts_.low_speed_time_s)) +
+                      " s (inactivity timeout) after " + std::to_string(static_cast<long long>(t.last_bytes)) +
+                      " bytes";
+  } else if (rc != CURLE_OK) {
     resp.curl_code = rc;
     resp.curl_error = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
   }
