@@ -301,6 +301,7 @@ Result<TaskNetwork> Network::setup(const TaskNetworkRequest& req) {
     PortAllocator alloc;
     alloc.dynamic = cfg_.dynamic_ports;
     alloc.reserved = cfg_.reserved_ports;
+    alloc.reserved_udp = cfg_.reserved_ports_udp;
     alloc.owner = [this](Protocol p, uint16_t port) { return state_.port_owner(p, port); };
     alloc.in_use = host_port_in_use;
     alloc.cursor = state_.port_cursor;

@@ -71,7 +71,8 @@ struct NetworkConfig {
   std::string nft_table = "ecsd";     // nftables table (family ip) owned by ecsd
   std::string veth_prefix = "vecsd";  // host veth = prefix + 8 hex digits (<= 15 chars)
   PortRange dynamic_ports{49153, 65535};
-  std::vector<uint16_t> reserved_ports{22, 2375, 2376, 51678, 51679};
+  std::vector<uint16_t> reserved_ports{22, 2375, 2376, 51678, 51679};  // tcp host ports never handed out
+  std::vector<uint16_t> reserved_ports_udp;                            // udp host ports never handed out
   // 169.254.170.2:80 (tcp) is DNATed to agent_ip:agent_port for bridge tasks,
   // and for the host itself when agent_endpoint_from_host.
   std::string metadata_ip = "169.254.170.2";

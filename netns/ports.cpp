@@ -32,8 +32,9 @@ std::string port_text(Protocol p, uint16_t port) {
   return std::to_string(port) + "/" + protocol_name(p);
 }
 
-bool reserved(const PortAllocator& a, uint16_t p) {
-  return std::find(a.reserved.begin(), a.reserved.end(), p) != a.reserved.end();
+bool reserved(const PortAllocator& a, Protocol proto, uint16_t p) {
+  const auto& r = proto == Protocol::udp ? a.reserved_udp : a.reserved;
+  return std::find(r.begin(), r.end(), p) != r.end();
 }
 
 }  // namespace
@@ -81,13 +82,13 @@ Result<std::vector<PortBinding>> assign_host_ports(const std::vector<PortMapping
       std::string o = alloc.owner(proto, hp);
       if (!o.empty()) return fail_invalid("host port " + t + " is already taken by task " + o);
     }
-    if (reserved(alloc, hp)) return fail_invalid("host port " + t + " is reserved");
+    if (reserved(alloc, proto, hp)) return fail_invalid("host port " + t + " is reserved");
     if (alloc.in_use && alloc.in_use(proto, hp))
       return fail_invalid("host port " + t + " is in use by a process on the host");
     return {};
   };
   auto free_for_dynamic = [&](Protocol proto, uint16_t hp) {
-    if (mine.count({proto, hp}) || reserved(alloc, hp)) return false;
+    if (mine.count({proto, hp}) || reserved(alloc, proto, hp)) return false;
     if (alloc.owner && !alloc.owner(proto, hp).empty()) return false;
     if (alloc.in_use && alloc.in_use(proto, hp)) return false;
     return true;

@@ -45,7 +45,8 @@ struct PortBinding {
 
 struct PortAllocator {
   PortRange dynamic{49153, 65535};
-  std::vector<uint16_t> reserved;
+  std::vector<uint16_t> reserved;      // tcp (ECS_RESERVED_PORTS)
+  std::vector<uint16_t> reserved_udp;  // udp (ECS_RESERVED_PORTS_UDP)
   // Name of the task that already holds this host port, or "" when none does.
   std::function<std::string(Protocol, uint16_t)> owner;
   // True when a socket on the host holds the port (checked by binding).

@@ -134,3 +134,23 @@ TEST(AssignPorts, DynamicPortsRotateAcrossCalls) {
     EXPECT_TRUE(seen.insert((*b)[0].host_port).second);
   }
 }
+
+TEST(AssignPorts, ReservedPortsArePerProtocol) {
+  PortAllocator a;
+  a.dynamic = {40000, 40003};
+  a.reserved = {40000};          // tcp only
+  a.reserved_udp = {40001};      // udp only
+  auto e = assign_host_ports({{53, 0, 40001, Protocol::udp}}, false, a);
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().str().find("40001/udp is reserved"), std::string::npos) << e.error().str();
+  EXPECT_TRUE(assign_host_ports({{53, 0, 40001, Protocol::tcp}}, false, a));
+  EXPECT_TRUE(assign_host_ports({{53, 0, 40000, Protocol::udp}}, false, a));
+  PortAllocator d = a;
+  auto t = assign_host_ports({{80, 0, 0, Protocol::tcp}}, false, d);
+  ASSERT_TRUE(t);
+  EXPECT_EQ((*t)[0].host_port, 40001);
+  PortAllocator u = a;
+  auto v = assign_host_ports({{80, 0, 0, Protocol::udp}}, false, u);
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)[0].host_port, 40000);
+}
