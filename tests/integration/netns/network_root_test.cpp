@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -440,6 +441,72 @@ TEST_F(NetTest, TeardownLeavesNoVethNamespaceAddressOrRule) {
   EXPECT_FALSE(contains(sh_out("nft list tables"), cfg_.nft_table));
   std::string addrs = sh_out("ip -o addr show");
   EXPECT_FALSE(contains(addrs, "10." + std::to_string(octet_) + ".0.")) << addrs;
+}
+
+TEST_F(NetTest, ConcurrentSetupsGetDistinctAddressesAndPorts) {
+  auto& net = open();
+  constexpr int kThreads = 4, kPerThread = 5;
+  std::vector<std::vector<TaskNetwork>> got(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = net.setup(bridge_task("c" + std::to_string(t) + "-" + std::to_string(i) + "-" + uniq_,
+                                       {{.container_port = 80}}));
+        if (!r) {
+          errors[t] = r.error().message;
+          return;
+        }
+        got[t].push_back(*r);
+      }
+    });
+  for (auto& th : threads) th.join();
+  std::set<std::string> ips;
+  std::set<uint16_t> ports;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(errors[t], "");
+    for (const auto& tn : got[t]) {
+      EXPECT_TRUE(ips.insert(tn.ip).second) << tn.ip;
+      EXPECT_TRUE(ports.insert(tn.bindings.at(0).host_port).second);
+    }
+  }
+  EXPECT_EQ(ips.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(our_veths().size(), size_t{kThreads * kPerThread});
+  // Each one leads to its own task.
+  const auto& a = got[0].back();
+  const auto& b = got[kThreads - 1].front();
+  Child sa = testing::tcp_server(a.netns_path, "0.0.0.0", 80, a.id);
+  Child sb = testing::tcp_server(b.netns_path, "0.0.0.0", 80, b.id);
+  EXPECT_EQ(http_get(client_.netns_path, uplink_ip_, a.bindings[0].host_port), a.id);
+  EXPECT_EQ(http_get(client_.netns_path, uplink_ip_, b.bindings[0].host_port), b.id);
+  // Concurrent teardown.
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (const auto& tn : got[t])
+        if (auto st = net.teardown(tn.id); !st) errors[t] = st.error().message;
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_TRUE(net.task_ids().empty());
+  EXPECT_TRUE(our_veths().empty());
+}
+
+TEST_F(NetTest, TeardownCompletesWhileATaskProcessStillHoldsTheNamespace) {
+  auto& net = open();
+  auto t = setup(bridge_task("stuck-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
+  Child s = testing::tcp_server(t.netns_path, "0.0.0.0", 80, "still here");
+  ASSERT_EQ(http_get(client_.netns_path, uplink_ip_, 8080), "still here");
+  ASSERT_TRUE(net.teardown(t.id));
+  EXPECT_TRUE(our_veths().empty());
+  EXPECT_FALSE(fs::exists(t.netns_path));
+  EXPECT_FALSE(contains(table_text(), "8080"));
+  EXPECT_TRUE(http_get(client_.netns_path, uplink_ip_, 8080, 1000).rfind("ERR", 0) == 0);
+  // The address and port are free again and work for a new task.
+  auto again = setup(bridge_task("next-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
+  Child s2 = testing::tcp_server(again.netns_path, "0.0.0.0", 80, "new task");
+  EXPECT_EQ(http_get(client_.netns_path, uplink_ip_, 8080), "new task");
 }
 
 TEST_F(NetTest, RecoveryAfterACrashKeepsLiveTasksAndRemovesTheRest) {
