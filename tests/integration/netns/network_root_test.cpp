@@ -130,6 +130,41 @@ class NetTest : public ::testing::Test {
 
   std::string table_text() { return sh_out("nft list table ip " + cfg_.nft_table); }
 
+  // A Docker-style host: `tool` sets this test host's FORWARD policy to DROP
+  // (the test host's own tables; ecsd leaves the policy as it is).
+  void forward_drop_case(const std::string& tool) {
+    ASSERT_EQ(sh(tool + " -w -P FORWARD DROP"), 0);
+    {
+      // Without the accept rules the DROP policy wins over ecsd's own table.
+      cfg_.host_forward_accept = false;
+      open();
+      auto t = setup(bridge_task("nofwd-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
+      Child s = testing::tcp_server(t.netns_path, "0.0.0.0", 80, "dropped");
+      EXPECT_TRUE(http_get(client_.netns_path, uplink_ip_, 8080, 1000).rfind("ERR", 0) == 0);
+      EXPECT_FALSE(contains(sh_out(tool + " -w -S FORWARD"), cfg_.bridge_name));
+      ASSERT_TRUE(net_->remove_all());
+      net_.reset();
+      cfg_.host_forward_accept = true;
+    }
+    open();
+    auto t = setup(bridge_task("fwd-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
+    Child s = testing::tcp_server(t.netns_path, "0.0.0.0", 80, "through FORWARD DROP");
+    Child peer = testing::peer_address_server(client_.netns_path, 7000);
+    EXPECT_EQ(http_get(client_.netns_path, uplink_ip_, 8080), "through FORWARD DROP");
+    EXPECT_EQ(testing::tcp_read(t.netns_path, client_ip_, 7000), uplink_ip_);
+    std::string rules = sh_out(tool + " -w -S FORWARD");
+    EXPECT_TRUE(contains(rules, "-P FORWARD DROP")) << rules;
+    EXPECT_TRUE(contains(rules, "-i " + cfg_.bridge_name)) << rules;
+    // Other hosts still reach only mapped ports, not the task's address.
+    EXPECT_TRUE(http_get(client_.netns_path, t.ip, 80, 1000).rfind("ERR", 0) == 0);
+    // Removing the network takes its rules out of the host chain again.
+    ASSERT_TRUE(net_->remove_all());
+    net_.reset();
+    std::string after = sh_out(tool + " -w -S FORWARD");
+    EXPECT_FALSE(contains(after, cfg_.bridge_name)) << after;
+    EXPECT_TRUE(contains(after, "-P FORWARD DROP")) << after;
+  }
+
   std::string dir_, uniq_, uplink_ip_, client_ip_;
   int octet_ = 0;
   uint32_t uplink_mtu_ = 1500;
@@ -389,24 +424,8 @@ TEST_F(NetTest, OutboundTrafficIsMasqueradedBehindTheHost) {
   EXPECT_EQ(testing::tcp_read(t.netns_path, client_ip_, 7000), uplink_ip_);
 }
 
-TEST_F(NetTest, ForwardingWorksWhenTheHostForwardPolicyIsDrop) {
-  // A Docker-style host: iptables FORWARD policy DROP (this test host's own
-  // tables; the policy is left as it is).
-  ASSERT_EQ(sh("iptables -w -P FORWARD DROP"), 0);
-  open();
-  auto t = setup(bridge_task("fwd-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
-  Child s = testing::tcp_server(t.netns_path, "0.0.0.0", 80, "through FORWARD DROP");
-  Child peer = testing::peer_address_server(client_.netns_path, 7000);
-  EXPECT_EQ(http_get(client_.netns_path, uplink_ip_, 8080), "through FORWARD DROP");
-  EXPECT_EQ(testing::tcp_read(t.netns_path, client_ip_, 7000), uplink_ip_);
-  EXPECT_TRUE(contains(sh_out("iptables -w -S FORWARD"), "-P FORWARD DROP"));
-  // Removing the network takes its rules out of the host chain again.
-  ASSERT_TRUE(net_->remove_all());
-  net_.reset();
-  std::string after = sh_out("iptables -w -S FORWARD");
-  EXPECT_FALSE(contains(after, cfg_.bridge_name)) << after;
-  EXPECT_TRUE(contains(after, "-P FORWARD DROP"));
-}
+TEST_F(NetTest, ForwardingWorksWhenTheHostForwardPolicyIsDrop) { forward_drop_case("iptables-nft"); }
+TEST_F(NetTest, ForwardingWorksWhenTheLegacyIptablesForwardPolicyIsDrop) { forward_drop_case("iptables-legacy"); }
 
 TEST_F(NetTest, TeardownLeavesNoVethNamespaceAddressOrRule) {
   auto& net = open();
