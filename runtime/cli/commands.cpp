@@ -80,7 +80,11 @@ Result<pid_t> spawn_shim(const Global& g, const std::string& id, const std::stri
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     msg.append(buf, static_cast<size_t>(n));
+    // One line is the whole answer; a created container still holds a copy
+    // of the pipe while it waits on its exec fifo, so EOF may not come.
+    if (msg.find('\n') != std::string::npos) break;
   }
+  rd.reset();
   int st;
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }

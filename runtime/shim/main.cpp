@@ -106,6 +106,15 @@ int cmd_run(int argc, char** argv) {
     else die("run: unknown option " + a);
   }
   if (id.empty()) die("run: --id is required");
+  // Hold nothing of the caller's but stdio and the ready fd: the container
+  // process (forked from us) must not pin the caller's sockets or pipes.
+  if (ready_fd > 2) {
+    ::close_range(3, static_cast<unsigned>(ready_fd) - 1, 0);
+    ::close_range(static_cast<unsigned>(ready_fd) + 1, ~0U, 0);
+    ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+  } else {
+    ::close_range(3, ~0U, 0);
+  }
   if (detach) {
     pid_t p = ::fork();
     if (p < 0) die(std::string("fork: ") + std::strerror(errno));
@@ -119,6 +128,11 @@ int cmd_run(int argc, char** argv) {
     p = ::fork();
     if (p < 0) ::_exit(1);
     if (p > 0) ::_exit(0);
+  } else {
+    // Our own session and process group: signals meant for the caller's
+    // group (Ctrl-C, a service manager stopping the agent's group) must
+    // not take the container's monitor with them.
+    ::setsid();
   }
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
