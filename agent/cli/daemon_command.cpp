@@ -61,6 +61,14 @@ int daemon_command(const GlobalOptions& g, const std::vector<std::string>& args)
     return 1;
   }
   server_ptr = server->get();
+  {
+    // For scripts and tests: the daemon's pid (removed on a clean stop).
+    std::string pidfile = g.data_dir + "/ecsd.pid";
+    if (FILE* f = std::fopen(pidfile.c_str(), "w")) {
+      std::fprintf(f, "%d\n", ::getpid());
+      std::fclose(f);
+    }
+  }
   std::fprintf(stderr, "ecsd: daemon %d serving %s\n", ::getpid(), engine::socket_path(g.data_dir).c_str());
   int sig = 0;
   while (sigwait(&set, &sig) == 0) {
@@ -71,6 +79,7 @@ int daemon_command(const GlobalOptions& g, const std::vector<std::string>& args)
   (*server)->stop();
   server_ptr = nullptr;
   (*eng)->shutdown();
+  ::unlink((g.data_dir + "/ecsd.pid").c_str());
   return 0;
 }
 

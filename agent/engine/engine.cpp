@@ -354,7 +354,7 @@ Status Engine::Impl::recover() {
         if (pfd && process_is(c.shim_pid, "ecsd-shim")) watches[c.runtime_id] = std::move(pfd);
         if (c.known == task::ContainerStatus::running && model && model_of(t, c.name) &&
             model_of(t, c.name)->health_check)
-          health[c.runtime_id].next_at_ms = now_ms();
+          health[c.runtime_id].next_at_ms = now_ms() + model_of(t, c.name)->health_check->interval_s * 1000;
       }
       if (c.known != task::ContainerStatus::none) any_started = true;
     }

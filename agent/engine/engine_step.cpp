@@ -222,7 +222,7 @@ void Engine::Impl::step(TaskRecord& t, std::vector<StateChange>& ev) {
           }
           ev.push_back(container_event(t, c));
           if (m->health_check && !(m->health_check->command.size() == 1 && m->health_check->command[0] == "NONE"))
-            health[c.runtime_id].next_at_ms = now_ms();
+            health[c.runtime_id].next_at_ms = now_ms() + m->health_check->interval_s * 1000;
           break;
         }
         case task::ContainerStatus::running:

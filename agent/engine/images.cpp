@@ -15,7 +15,7 @@
 #include "runtime/image/reference.h"
 #include "runtime/image/registry_client.h"
 #include "runtime/image/rootfs.h"
-#include "runtime/image/store_layer_consumer.h"
+#include "runtime/image/puller_unpack.h"
 
 namespace ecsd::engine {
 
