@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "common/file_util.h"
 #include "netns/dns_files.h"
@@ -230,6 +231,9 @@ Status Network::init() {
   if (!nft) return fail(nft.error());
   nft_ = std::make_unique<Nft>(std::move(*nft));
   ECSD_TRY(apply_table_locked());
+  // Best effort: a port a host process took while no agent ran stays mapped
+  // (traffic is DNATed to the task all the same).
+  for (const auto& t : state_.tasks) (void)hold_ports_locked(t);
   return host_forward_locked();
 }
 
@@ -240,6 +244,28 @@ Status Network::host_forward_locked() {
                                              " in the host's FORWARD chain (policy DROP)"));
   host_forward_done_ = !r->backends.empty();
   return {};
+}
+
+Status Network::hold_ports_locked(const TaskRecord& rec) {
+  if (rec.mode != "bridge") return {};
+  for (const auto& b : rec.bindings) {
+    auto key = std::make_pair(b.protocol, b.host_port);
+    if (holders_.count(key)) continue;
+    auto fd = hold_host_port(b.protocol, b.host_port);
+    if (!fd) {
+      if (fd.error().code == EADDRINUSE)
+        return fail_invalid("host port " + std::to_string(b.host_port) + "/" + protocol_name(b.protocol) +
+                            " is in use by a process on the host");
+      return fail(fd.error());
+    }
+    holders_.emplace(key, std::move(*fd));
+  }
+  return {};
+}
+
+void Network::release_ports_locked(const TaskRecord& rec) {
+  if (rec.mode != "bridge") return;
+  for (const auto& b : rec.bindings) holders_.erase(std::make_pair(b.protocol, b.host_port));
 }
 
 Status Network::save_locked() {
@@ -319,10 +345,17 @@ Result<TaskNetwork> Network::setup(const TaskNetworkRequest& req) {
         if (t.host_veth == rec.host_veth)
           return invalid("host veth name " + rec.host_veth + " collides with task " + t.id);
     }
+    // Hold the host ports now: a process that bound one since the check
+    // fails the setup here, before anything is changed.
+    if (auto st = hold_ports_locked(rec); !st) {
+      release_ports_locked(rec);
+      return fail(st.error().with_context(ctx));
+    }
     next.tasks.push_back(rec);
     std::swap(state_, next);
     if (auto st = save_locked(); !st) {
       std::swap(state_, next);
+      release_ports_locked(rec);
       return fail(st.error().with_context(ctx));
     }
   }
@@ -429,7 +462,9 @@ TaskNetwork Network::describe(const TaskRecord& rec) const {
 }
 
 void Network::teardown_locked(const std::string& id, std::vector<Error>& errors) {
-  const TaskRecord* rec = state_.find(id);
+  // A copy: the state is swapped and edited below.
+  std::optional<TaskRecord> rec;
+  if (const TaskRecord* r = state_.find(id)) rec = *r;
   std::string veth = rec ? rec->host_veth : host_veth_name(cfg_.veth_prefix, cfg_.bridge_name, id);
   if (rec && rec->mode == "bridge" && !rec->bindings.empty()) {
     auto st = nft_->run(delete_bindings_script(cfg_.nft_table, rec->bindings), "removing port mappings");
@@ -451,6 +486,7 @@ void Network::teardown_locked(const std::string& id, std::vector<Error>& errors)
   }
   keep_error(errors, remove_named_netns(netns_path(id)), "task " + id);
   keep_error(errors, remove_files_dir(files_dir(id)), "task " + id);
+  if (rec) release_ports_locked(*rec);
   if (state_.erase(id)) keep_error(errors, save_locked(), "task " + id);
 }
 

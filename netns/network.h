@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "netns/ports.h"
 #include "netns/state.h"
 
@@ -139,6 +141,8 @@ class Network {
   Status save_locked();
   Status apply_table_locked();
   Status host_forward_locked();
+  Status hold_ports_locked(const TaskRecord& rec);
+  void release_ports_locked(const TaskRecord& rec);
   void teardown_locked(const std::string& id, std::vector<Error>& errors);
   Status setup_namespace(const TaskRecord& rec);
   Status write_files(const TaskNetworkRequest& req, const TaskRecord& rec, TaskNetwork& out);
@@ -152,7 +156,9 @@ class Network {
   int lock_fd_ = -1;
   int bridge_index_ = 0;
   uint32_t mtu_ = 1500;
-  bool host_forward_done_ = false;  // accept rules are in a DROP-policy FORWARD chain
+  bool host_forward_done_ = false;
+  // Bound sockets on the host ports of bridge tasks (see hold_host_port).
+  std::map<std::pair<Protocol, uint16_t>, UniqueFd> holders_;  // accept rules are in a DROP-policy FORWARD chain
   uint32_t subnet_net_ = 0;
   int subnet_prefix_ = 0;
   std::unique_ptr<Nft> nft_;

@@ -32,4 +32,16 @@ bool host_port_in_use(Protocol p, uint16_t port) {
   return errno == EADDRINUSE;
 }
 
+Result<UniqueFd> hold_host_port(Protocol p, uint16_t port) {
+  std::string what = "hold host port " + std::to_string(port) + "/" + protocol_name(p);
+  UniqueFd fd(::socket(AF_INET, (p == Protocol::udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_sys(errno, what);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return fail_sys(errno, what);
+  return fd;
+}
+
 }  // namespace ecsd::netns

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "netns/ports.h"
 
 namespace ecsd::netns {
@@ -17,5 +18,10 @@ Result<std::string> read_sysctl(const std::string& key);
 // True when binding 0.0.0.0:port for the protocol fails with EADDRINUSE
 // (a socket on the host holds it).
 bool host_port_in_use(Protocol p, uint16_t port);
+
+// A socket bound to 0.0.0.0:port (not listening) that keeps host processes
+// from binding a port mapped to a task (what docker-proxy's listener does as a
+// side effect). Traffic to the port is DNATed before it could reach it.
+Result<UniqueFd> hold_host_port(Protocol p, uint16_t port);
 
 }  // namespace ecsd::netns

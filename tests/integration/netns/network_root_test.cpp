@@ -45,6 +45,17 @@ std::string hex(unsigned v, int width) {
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
+// Whether a host process could bind 0.0.0.0:port (tcp) in the test host.
+bool host_can_bind(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
@@ -285,6 +296,8 @@ TEST_F(NetTest, SameStaticPortTwiceFailsClearlyAndFirstTaskKeepsWorking) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(contains(r.error().message, "8080")) << r.error().message;
   EXPECT_TRUE(contains(r.error().message, "first-" + uniq_)) << r.error().message;
+  // While mapped, no host process can bind the port (ecsd holds it).
+  EXPECT_FALSE(host_can_bind(8080));
   // Nothing of the second task exists.
   EXPECT_FALSE(fs::exists(cfg_.run_dir + "/netns/" + second_id));
   EXPECT_FALSE(fs::exists(cfg_.run_dir + "/files/" + second_id));
@@ -523,6 +536,7 @@ TEST_F(NetTest, TeardownCompletesWhileATaskProcessStillHoldsTheNamespace) {
   EXPECT_FALSE(contains(table_text(), "8080"));
   EXPECT_TRUE(http_get(client_.netns_path, uplink_ip_, 8080, 1000).rfind("ERR", 0) == 0);
   // The address and port are free again and work for a new task.
+  EXPECT_TRUE(host_can_bind(8080));
   auto again = setup(bridge_task("next-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
   Child s2 = testing::tcp_server(again.netns_path, "0.0.0.0", 80, "new task");
   EXPECT_EQ(http_get(client_.netns_path, uplink_ip_, 8080), "new task");
