@@ -79,6 +79,7 @@ int logs_command(const GlobalOptions& g, const std::vector<std::string>& args) {
       if (prefix) head = name + std::string(width - name.size(), ' ') + " | ";
       if (timestamps) head += l.time + " ";
       std::fprintf(out, "%s%s", head.c_str(), l.log.c_str());
+      std::fflush(out);  // keep stdout and stderr lines in order on a terminal
     };
   };
   std::vector<engine::LogFollower> followers;
