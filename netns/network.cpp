@@ -50,6 +50,17 @@ std::string default_hostname(const std::string& id) {
   return h.empty() ? "task" : h;
 }
 
+// The request's hostname, else the host's name (host mode) or one made from the id.
+std::string task_hostname(const TaskNetworkRequest& req) {
+  if (!req.hostname.empty()) return req.hostname;
+  if (req.mode == Mode::host) {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
+  }
+  return default_hostname(req.id);
+}
+
 bool valid_ip_text(const std::string& s) {
   if (s.find(':') != std::string::npos) return s.size() <= 45;  // IPv6 text
   return parse_ipv4(s).has_value();
@@ -293,16 +304,7 @@ Result<TaskNetwork> Network::setup(const TaskNetworkRequest& req) {
   if (req.mode == Mode::awsvpc)
     return invalid("network mode awsvpc is not supported: it needs an elastic network interface per "
                    "task, attached through the EC2 API (see docs/networking.md); use bridge or host");
-  std::string hostname = req.hostname;
-  if (hostname.empty()) {
-    if (req.mode == Mode::host) {
-      char buf[256] = {};
-      ::gethostname(buf, sizeof buf - 1);
-      hostname = buf;
-    } else {
-      hostname = default_hostname(req.id);
-    }
-  }
+  const std::string hostname = task_hostname(req);
   if (!valid_hostname(hostname)) return invalid("bad hostname '" + hostname + "'");
   for (const auto& h : req.extra_hosts)
     if (!valid_hostname(h.hostname) || !valid_ip_text(h.ip))
@@ -374,7 +376,6 @@ Result<TaskNetwork> Network::setup(const TaskNetworkRequest& req) {
     (void)teardown(req.id);
     return fail(std::move(e));
   }
-  out.hostname = render_hostname(hostname);
   return out;
 }
 
@@ -411,16 +412,7 @@ Status Network::write_files(const TaskNetworkRequest& req, const TaskRecord& rec
   }
   std::vector<std::pair<std::string, std::string>> extra;
   for (const auto& h : req.extra_hosts) extra.emplace_back(h.hostname, h.ip);
-  std::string hostname = req.hostname;
-  if (hostname.empty()) {
-    if (req.mode == Mode::host) {
-      char buf[256] = {};
-      ::gethostname(buf, sizeof buf - 1);
-      hostname = buf;
-    } else {
-      hostname = default_hostname(req.id);
-    }
-  }
+  const std::string hostname = task_hostname(req);
   if (req.mode == Mode::host) {
     out.resolv_conf = (req.dns_servers.empty() && req.dns_search.empty())
                           ? host_resolv
