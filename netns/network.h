@@ -6,6 +6,19 @@
 // One Network object owns one bridge, one nftables table and one state
 // directory (it holds an flock on it for its whole life). Its methods are
 // thread-safe. See docs/networking.md for the design.
+//
+// Use (the agent's task engine):
+//   auto net = Network::open(cfg);               // once per process
+//   auto tn = net->setup({.id = task_id, .mode = Mode::bridge,
+//                         .port_mappings = {{.container_port = 80}}});
+//   // tn->netns_path   -> OCI linux.namespaces {"type": "network", "path": ...}
+//   //                     (empty in host mode: do not create a network namespace)
+//   // tn->bindings     -> the task's networkBindings
+//   // tn->resolv_conf_path / hosts_path / hostname_path -> bind-mount read-only
+//   //                     on /etc/resolv.conf, /etc/hosts, /etc/hostname
+//   net->stats(task_id);                          // metrics
+//   net->teardown(task_id);                       // after the task's containers stopped
+//   net->recover(ids_of_tasks_still_running);     // once, after an agent restart
 #pragma once
 
 #include <cstdint>
