@@ -458,6 +458,9 @@ void Network::teardown_locked(const std::string& id, std::vector<Error>& errors)
   std::optional<TaskRecord> rec;
   if (const TaskRecord* r = state_.find(id)) rec = *r;
   std::string veth = rec ? rec->host_veth : host_veth_name(cfg_.veth_prefix, cfg_.bridge_name, id);
+  if (!rec)  // an unknown id: never delete a veth a recorded task owns (hash collision)
+    for (const auto& t : state_.tasks)
+      if (t.host_veth == veth) veth.clear();
   if (rec && rec->mode == "bridge" && !rec->bindings.empty()) {
     auto st = nft_->run(delete_bindings_script(cfg_.nft_table, rec->bindings), "removing port mappings");
     if (!st) {
@@ -470,7 +473,8 @@ void Network::teardown_locked(const std::string& id, std::vector<Error>& errors)
       keep_error(errors, st2, "task " + id);
     }
   }
-  if (auto nl = Netlink::open()) {
+  if (veth.empty()) {
+  } else if (auto nl = Netlink::open()) {
     auto st = nl->delete_link(veth);
     if (!st && st.error().code != ENODEV) keep_error(errors, st, "task " + id);
   } else {
