@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -52,6 +54,13 @@ Result<UniqueFd> open_named_netns(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return fail_sys(errno, "open network namespace", path);
   return fd;
+}
+
+bool is_named_netns(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  struct statfs sf {};
+  return ::fstatfs(fd.get(), &sf) == 0 && static_cast<unsigned long>(sf.f_type) == NSFS_MAGIC;
 }
 
 Status remove_named_netns(const std::string& path) {

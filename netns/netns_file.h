@@ -16,6 +16,9 @@ namespace ecsd::netns {
 Result<UniqueFd> create_named_netns(const std::string& path);
 // Opens a namespace file made by create_named_netns.
 Result<UniqueFd> open_named_netns(const std::string& path);
+// True when `path` is a mounted network namespace (not just a file left
+// behind, e.g. after a reboot with a persistent run directory).
+bool is_named_netns(const std::string& path);
 // Unmounts (lazily) and unlinks. A missing file is fine.
 Status remove_named_netns(const std::string& path);
 

@@ -505,9 +505,17 @@ RecoverReport Network::recover(const std::vector<std::string>& keep) {
   auto kept = [&](const std::string& id) { return std::find(keep.begin(), keep.end(), id) != keep.end(); };
   std::vector<std::string> ids;
   for (const auto& t : state_.tasks) ids.push_back(t.id);
+  auto host_nl = Netlink::open();
   for (const auto& id : ids) {
     const TaskRecord* t = state_.find(id);
-    bool intact = t->mode == "host" || ::access(netns_path(id).c_str(), F_OK) == 0;
+    // Kept only if its namespace is still mounted and (bridge) its veth is
+    // still on our bridge; otherwise the task's network is gone: remove the rest.
+    bool intact = t->mode == "host" || is_named_netns(netns_path(id));
+    if (intact && t->mode == "bridge" && host_nl) {
+      auto idx = host_nl->link_index(t->host_veth);
+      auto li = idx ? host_nl->link(*idx) : Result<LinkInfo>(std::unexpected(idx.error()));
+      intact = li && li->master == bridge_index_;
+    }
     if (kept(id) && intact) {
       rep.kept.push_back(id);
       continue;

@@ -604,6 +604,30 @@ TEST_F(NetTest, RecoveryAfterACrashKeepsLiveTasksAndRemovesTheRest) {
   EXPECT_FALSE(contains(table_text(), "8080"));
 }
 
+TEST_F(NetTest, RecoveryDropsKeptTasksWhoseVethOrNamespaceIsGone) {
+  open();
+  auto x = setup(bridge_task("x-" + uniq_, {{.container_port = 80, .host_port = 8080}}));
+  auto y = setup(bridge_task("y-" + uniq_, {{.container_port = 80, .host_port = 8081}}));
+  auto z = setup(bridge_task("z-" + uniq_, {{.container_port = 80, .host_port = 8082}}));
+  net_.reset();  // the agent stops; meanwhile x loses its veth, y its namespace mount
+  ASSERT_EQ(sh("ip link del " + x.host_veth), 0);
+  ASSERT_EQ(sh("umount " + y.netns_path), 0);
+  ASSERT_TRUE(fs::exists(y.netns_path));  // the file is left, but it is no namespace now
+  auto& net = open();
+  auto rep = net.recover({x.id, y.id, z.id});
+  for (const auto& e : rep.errors) ADD_FAILURE() << e.message;
+  EXPECT_EQ(rep.kept, std::vector<std::string>{z.id});
+  EXPECT_NE(std::find(rep.removed.begin(), rep.removed.end(), x.id), rep.removed.end());
+  EXPECT_NE(std::find(rep.removed.begin(), rep.removed.end(), y.id), rep.removed.end());
+  EXPECT_EQ(net.task_ids(), std::vector<std::string>{z.id});
+  EXPECT_EQ(our_veths(), std::vector<std::string>{z.host_veth});
+  EXPECT_FALSE(fs::exists(y.netns_path));
+  std::string table = table_text();
+  EXPECT_FALSE(contains(table, "8080")) << table;
+  EXPECT_FALSE(contains(table, "8081")) << table;
+  EXPECT_TRUE(contains(table, "8082")) << table;
+}
+
 TEST_F(NetTest, AddressesAndPortsPersistAcrossRestart) {
   open();
   auto a = setup(bridge_task("a-" + uniq_, {{.container_port = 80}}));
