@@ -96,6 +96,7 @@ Result<int> exec_in_container(const ExecRequest& req) {
   plan.caps = spec->process.capabilities;
   plan.no_new_privileges = spec->process.no_new_privileges;
   plan.seccomp = &seccomp;
+  plan.parent_death_signal = SIGKILL;
 
   // Namespaces that differ from ours, user first and mount last.
   static const int kOrder[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWNS};
@@ -133,6 +134,23 @@ Result<int> exec_in_container(const ExecRequest& req) {
   auto cg = cgroups::Cgroup::open(*hierarchy, state->cgroup_path);
   if (!cg) return fail(cg.error().with_context("container cgroup"));
 
+  // v1 hierarchies: the child joins through `tasks` fds opened here (see
+  // container.cpp: no RCU grace period for a thread moving itself); the rest
+  // (cgroup2, or any hierarchy when joining a user namespace) by pid below.
+  std::vector<UniqueFd> task_fds;
+  std::vector<std::string> procs_files;
+  for (const std::string& dir : cg->dirs()) {
+    if (!joins_user) {
+      UniqueFd fd(::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+      if (fd) {
+        task_fds.push_back(std::move(fd));
+        continue;
+      }
+      if (errno != ENOENT) return fail_sys(errno, "open", dir + "/tasks");
+    }
+    procs_files.push_back(dir + "/cgroup.procs");
+  }
+
   int go[2], err[2];
   if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return fail_sys(errno, "pipe");
   UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
@@ -149,7 +167,15 @@ Result<int> exec_in_container(const ExecRequest& req) {
       e = Error::invalid("exec parent went away");
     } else {
       bool ok = true;
+      for (auto& fd : task_fds) {
+        if (ok && ::write(fd.get(), "0", 1) != 1) {
+          e = Error::sys(errno, "join cgroup", state->cgroup_path).context("joining the container cgroup");
+          ok = false;
+        }
+        ::close(fd.release());
+      }
       for (auto& j : joins) {
+        if (!ok) break;
         if (::setns(j.fd.get(), j.flag) != 0) {
           e = Error::sys(errno, "setns", base + std::string(namespace_proc_name(j.flag)));
           ok = false;
@@ -175,9 +201,12 @@ Result<int> exec_in_container(const ExecRequest& req) {
     while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
   };
-  if (auto st = cg->add_process(pid); !st) {
-    kill_and_reap();
-    return fail(st.error().with_context("joining the container cgroup"));
+  task_fds.clear();
+  for (const auto& f : procs_files) {
+    if (auto st = write_existing_file(f, std::to_string(pid)); !st) {
+      kill_and_reap();
+      return fail(st.error().with_context("joining the container cgroup"));
+    }
   }
   if (::write(go_w.get(), "G", 1) != 1) {
     kill_and_reap();

@@ -86,6 +86,8 @@ Error exec_process(const ExecPlan& plan) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (plan.parent_death_signal && ::prctl(PR_SET_PDEATHSIG, plan.parent_death_signal, 0, 0, 0) != 0)
+    return Error::sys(errno, "prctl(PR_SET_PDEATHSIG)");
   // Everything above stdio closes at exec (CVE-2024-21626).
   if (::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) return Error::sys(errno, "close_range");
   if (plan.fifo_fd >= 0) {

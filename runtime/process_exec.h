@@ -28,6 +28,10 @@ struct ExecPlan {
   std::optional<uint32_t> umask;             // default 0022
   int ready_fd = -1;  // when >= 0 with fifo_fd: write "R" here before waiting on the fifo
   int fifo_fd = -1;   // O_PATH fd of the exec fifo, or -1
+  // Signal the process gets when the thread that forked it dies (set after
+  // the user switch, which would clear it); 0: none. For exec: a health
+  // check killed on timeout must not leave its command behind.
+  int parent_death_signal = 0;
 };
 
 // PATH lookup as execvp does it, with the container's PATH (from env, or the

@@ -83,7 +83,9 @@ TEST_F(RuntimeRootTest, InsideADefaultContainer) {
   EXPECT_EQ(m["mount/dev/mqueue"], "mqueue rw");
   EXPECT_EQ(m["mount/sys"], "sysfs ro");
   EXPECT_EQ(m["mount/sys/fs/cgroup"], "tmpfs ro");
-  if (hierarchy_.layout() != cgroups::Layout::kV2) EXPECT_EQ(m["mount/sys/fs/cgroup/memory"], "cgroup ro");
+  if (hierarchy_.layout() != cgroups::Layout::kV2) {
+    EXPECT_EQ(m["mount/sys/fs/cgroup/memory"], "cgroup ro");
+  }
   // Masked paths: files read as empty, directories are empty.
   EXPECT_EQ(m["keys"], "[]");
   EXPECT_EQ(m["timer_list"], "[]");
@@ -148,8 +150,9 @@ TEST_F(RuntimeRootTest, HostSeesTheAskedLimitsInTheCgroupFiles) {
     EXPECT_EQ(file("pids", "pids.max"), "77");
   } else {
     EXPECT_EQ(file("memory", "memory.limit_in_bytes"), std::to_string(96 << 20));
-    if (fs::exists(cgroup_dir(id, "memory") + "/memory.memsw.limit_in_bytes"))
+    if (fs::exists(cgroup_dir(id, "memory") + "/memory.memsw.limit_in_bytes")) {
       EXPECT_EQ(file("memory", "memory.memsw.limit_in_bytes"), std::to_string(128 << 20));
+    }
     EXPECT_EQ(file("memory", "memory.soft_limit_in_bytes"), std::to_string(32 << 20));
     EXPECT_EQ(file("cpu", "cpu.shares"), "512");
     EXPECT_EQ(file("cpu", "cpu.cfs_quota_us"), "25000");
@@ -314,6 +317,26 @@ TEST_F(RuntimeRootTest, ExecRunsWithTheContainersUserCapsSeccompAndCgroup) {
   Cmd shim_exec = sh(bin("ecsd-shim") + " exec --root " + root_ + " --id " + id + " -- /bin/sh -c 'id -u; exit 3'");
   EXPECT_EQ(shim_exec.code, 3);
   EXPECT_EQ(trim_nl(shim_exec.out), "1000");
+  // Killing the exec caller (a health check timing out) kills the command.
+  std::string procs_file = cgroup_dir(id, "pids") + "/cgroup.procs";
+  pid_t caller = ::fork();
+  if (caller == 0) {
+    std::string rtbin = bin("ecsd-runtime");
+    ::execl(rtbin.c_str(), "ecsd-runtime", "--root", root_.c_str(), "exec", id.c_str(), "/bin/sleep", "777",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_TRUE(wait_until([&] {
+    std::string p = read_text(procs_file);
+    return std::count(p.begin(), p.end(), '\n') == 2;
+  })) << read_text(procs_file);
+  ::kill(caller, SIGTERM);
+  int ws = 0;
+  ASSERT_EQ(::waitpid(caller, &ws, 0), caller);
+  EXPECT_TRUE(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM);
+  EXPECT_TRUE(wait_until([&] {
+    return trim_nl(read_text(cgroup_dir(id, "pids") + "/cgroup.procs")) == std::to_string(pid);
+  })) << "the exec'd command outlived its caller: " << read_text(cgroup_dir(id, "pids") + "/cgroup.procs");
   // A missing command is a clear error, not a hang.
   Cmd missing = rt("exec " + id + " /no/such/binary");
   EXPECT_NE(missing.code, 0);
