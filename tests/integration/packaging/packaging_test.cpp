@@ -118,6 +118,7 @@ TEST_F(Packaging, DebMetadataAndContents) {
   ASSERT_EQ(c.rc, 0) << c.out;
   for (const char* want : {"-rwxr-xr-x root/root .* ./usr/bin/ecsd$", "-rwxr-xr-x root/root .* ./usr/bin/ecsd-runtime$",
                            "-rwxr-xr-x root/root .* ./usr/libexec/ecsd/ecsd-shim$",
+                           "-rwxr-xr-x root/root .* ./usr/libexec/ecsd/ecsd-init$",
                            "-rw-r--r-- root/root .* ./lib/systemd/system/ecsd.service$",
                            "-rw-r--r-- root/root .* ./etc/ecs/ecs.config$", "drwx------ root/root .* ./var/lib/ecs/data/$",
                            "drwxr-xr-x root/root .* ./var/log/ecs/$", "./usr/share/doc/ecsd/copyright$"}) {
@@ -136,6 +137,7 @@ TEST_F(Packaging, RpmMetadataAndContents) {
   EXPECT_NE(i.out.find("Release     : 1\n"), std::string::npos) << i.out;
   auto l = sh("rpm -qlp " + q(rpm(1)));
   for (const char* f : {"/usr/bin/ecsd\n", "/usr/bin/ecsd-runtime\n", "/usr/libexec/ecsd/ecsd-shim\n",
+                        "/usr/libexec/ecsd/ecsd-init\n",
                         "/usr/lib/systemd/system/ecsd.service\n", "/etc/ecs/ecs.config\n", "/var/lib/ecs/data\n",
                         "/var/log/ecs\n"})
     EXPECT_NE(l.out.find(f), std::string::npos) << f << " missing:\n" << l.out;
@@ -239,6 +241,17 @@ TEST_F(Packaging, DebInstallEnablesWithoutStartingAndUpgradeKeepsConfig) {
   EXPECT_FALSE(r_exists("/etc/systemd/system/multi-user.target.wants/ecsd.service"));
   // The host never saw any of it.
   EXPECT_FALSE(fs::exists("/usr/bin/ecsd") && sh("dpkg -s ecsd").rc == 0);
+}
+
+// The AMI / user-data flow (packaging/ami/user-data.yaml): cloud-init writes
+// /etc/ecs/ecs.config before the package is installed; with --force-confold
+// the install keeps it and succeeds without a prompt.
+TEST_F(Packaging, DebInstallKeepsAPreseededConfig) {
+  auto i = in_root("mkdir -p \"$TROOT/etc/ecs\" && echo ECS_CLUSTER=preseeded > \"$TROOT/etc/ecs/ecs.config\" && "
+                   "dpkg --root=\"$TROOT\" --force-confold -i " + q(deb(1)) + " </dev/null");
+  ASSERT_EQ(i.rc, 0) << i.out;
+  EXPECT_EQ(r_cat("/etc/ecs/ecs.config"), "ECS_CLUSTER=preseeded\n");
+  EXPECT_TRUE(r_symlink("/etc/systemd/system/multi-user.target.wants/ecsd.service"));
 }
 
 TEST_F(Packaging, RpmInstallAndUpgradeKeepConfig) {
