@@ -453,9 +453,13 @@ TaskNetwork Network::describe(const TaskRecord& rec) const {
   return n;
 }
 
-void Network::teardown_locked(const std::string& id, std::vector<Error>& errors) {
+// Teardown in three steps so that Network::teardown can do the slow kernel
+// work (deleting a veth waits for an RCU grace period) without the lock. The
+// record stays until the last step, so its address and ports are not handed
+// out while its objects still exist.
+std::string Network::teardown_begin_locked(const std::string& id, std::optional<TaskRecord>& rec,
+                                           std::vector<Error>& errors) {
   // A copy: the state is swapped and edited below.
-  std::optional<TaskRecord> rec;
   if (const TaskRecord* r = state_.find(id)) rec = *r;
   std::string veth = rec ? rec->host_veth : host_veth_name(cfg_.veth_prefix, cfg_.bridge_name, id);
   if (!rec)  // an unknown id: never delete a veth a recorded task owns (hash collision)
@@ -473,6 +477,10 @@ void Network::teardown_locked(const std::string& id, std::vector<Error>& errors)
       keep_error(errors, st2, "task " + id);
     }
   }
+  return veth;
+}
+
+void Network::teardown_objects(const std::string& id, const std::string& veth, std::vector<Error>& errors) {
   if (veth.empty()) {
   } else if (auto nl = Netlink::open()) {
     auto st = nl->delete_link(veth);
@@ -482,16 +490,34 @@ void Network::teardown_locked(const std::string& id, std::vector<Error>& errors)
   }
   keep_error(errors, remove_named_netns(netns_path(id)), "task " + id);
   keep_error(errors, remove_files_dir(files_dir(id)), "task " + id);
+}
+
+void Network::teardown_end_locked(const std::string& id, const std::optional<TaskRecord>& rec,
+                                  std::vector<Error>& errors) {
   if (rec) release_ports_locked(*rec);
   if (state_.erase(id)) keep_error(errors, save_locked(), "task " + id);
+}
+
+void Network::teardown_locked(const std::string& id, std::vector<Error>& errors) {
+  std::optional<TaskRecord> rec;
+  std::string veth = teardown_begin_locked(id, rec, errors);
+  teardown_objects(id, veth, errors);
+  teardown_end_locked(id, rec, errors);
 }
 
 Status Network::teardown(const std::string& id) {
   if (auto st = validate_task_id(id); !st) return st;
   std::vector<Error> errors;
+  std::optional<TaskRecord> rec;
+  std::string veth;
   {
     std::lock_guard lk(mu_);
-    teardown_locked(id, errors);
+    veth = teardown_begin_locked(id, rec, errors);
+  }
+  teardown_objects(id, veth, errors);
+  {
+    std::lock_guard lk(mu_);
+    teardown_end_locked(id, rec, errors);
   }
   if (errors.empty()) return {};
   Error e = errors.front();

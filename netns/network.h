@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,11 @@ class Network {
   Status hold_ports_locked(const TaskRecord& rec);
   void release_ports_locked(const TaskRecord& rec);
   void teardown_locked(const std::string& id, std::vector<Error>& errors);
+  std::string teardown_begin_locked(const std::string& id, std::optional<TaskRecord>& rec,
+                                    std::vector<Error>& errors);
+  void teardown_objects(const std::string& id, const std::string& veth, std::vector<Error>& errors);
+  void teardown_end_locked(const std::string& id, const std::optional<TaskRecord>& rec,
+                           std::vector<Error>& errors);
   Status setup_namespace(const TaskRecord& rec);
   Status write_files(const TaskNetworkRequest& req, const TaskRecord& rec, TaskNetwork& out);
   TaskNetwork describe(const TaskRecord& rec) const;

@@ -4,6 +4,7 @@
 //
 //   ecsd-net-bench one   RUNS  WORKDIR   median of RUNS setup+teardown of one task
 //   ecsd-net-bench batch TASKS WORKDIR   TASKS set up, then all torn down (total)
+//   ecsd-net-bench par   TASKS WORKDIR   the same from 8 threads at once
 //
 // Each task: bridge mode, one tcp mapping (container 80 -> dynamic host port).
 // Prints "name value_ms" lines.
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "netns/network.h"
@@ -48,7 +50,7 @@ TaskNetworkRequest task(int i) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: ecsd-net-bench one|batch COUNT WORKDIR\n");
+    std::fprintf(stderr, "usage: ecsd-net-bench one|batch|par COUNT WORKDIR\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -87,6 +89,30 @@ int main(int argc, char** argv) {
       if (auto st = n.teardown("bench-" + std::to_string(i)); !st) die("teardown", st.error());
     double down = ms_since(t1);
     std::printf("ecsd_batch_setup_ms %.3f\necsd_batch_teardown_ms %.3f\necsd_batch_total_ms %.3f\n", up, down,
+                up + down);
+  } else if (mode == "par") {
+    constexpr int kThreads = 8;
+    auto run = [&](bool up) {
+      std::vector<std::thread> th;
+      for (int t = 0; t < kThreads; ++t)
+        th.emplace_back([&, t] {
+          for (int i = t; i < count; i += kThreads) {
+            if (up) {
+              if (auto r = n.setup(task(i)); !r) die("setup", r.error());
+            } else if (auto st = n.teardown("bench-" + std::to_string(i)); !st) {
+              die("teardown", st.error());
+            }
+          }
+        });
+      for (auto& x : th) x.join();
+    };
+    auto t0 = Clock::now();
+    run(true);
+    double up = ms_since(t0);
+    auto t1 = Clock::now();
+    run(false);
+    double down = ms_since(t1);
+    std::printf("ecsd_par_setup_ms %.3f\necsd_par_teardown_ms %.3f\necsd_par_total_ms %.3f\n", up, down,
                 up + down);
   } else {
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
