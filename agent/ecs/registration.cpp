@@ -59,6 +59,8 @@ std::vector<Attribute> instance_attributes(const config::Config& cfg) {
   // Supported by the task model and engine: dependsOn, health checks.
   cap("ecs.capability.container-ordering");
   cap("ecs.capability.container-health-check");
+  // Task-level cpu/memory become limits on the task cgroup (engine).
+  cap("ecs.capability.task-cpu-mem-limit");
   if (!cfg.disable_privileged) cap("com.amazonaws.ecs.capability.privileged-container");
   // ACS containers carry dockerConfig in Docker Engine API form; ECS places
   // task definitions by the API versions an agent claims.
