@@ -417,6 +417,41 @@ TEST_F(NetTest, HostModeSeesTheHostInterfacesAndChecksPorts) {
   EXPECT_FALSE(st);
 }
 
+TEST_F(NetTest, BadRequestsAndASecondOwnerAreRefusedBeforeAnythingChanges) {
+  auto& net = open();
+  auto second = Network::open(cfg_);
+  ASSERT_FALSE(second);
+  EXPECT_TRUE(contains(second.error().message, "in use by another ecsd process")) << second.error().message;
+
+  auto bad = [&](TaskNetworkRequest r, const std::string& want) {
+    auto res = net.setup(r);
+    ASSERT_FALSE(res) << r.id;
+    EXPECT_TRUE(contains(res.error().message, want)) << res.error().message;
+  };
+  bad(bridge_task("../escape"), "");
+  bad(bridge_task(""), "");
+  auto r = bridge_task("ok-" + uniq_);
+  r.hostname = "bad_host!";
+  bad(r, "bad hostname");
+  r = bridge_task("ok-" + uniq_);
+  r.dns_servers = {"not-an-ip"};
+  bad(r, "bad DNS server");
+  r = bridge_task("ok-" + uniq_);
+  r.extra_hosts = {{"db", "300.1.1.1"}};
+  bad(r, "bad extra host");
+  bad(bridge_task("ok-" + uniq_, {{.container_port = 0}}), "container port 0");
+  bad(bridge_task("ok-" + uniq_, {{.container_port = 80, .host_port = 22}}), "reserved");
+  bad(bridge_task("ok-" + uniq_, {{.container_port = 80, .host_port = 9000}, {.container_port = 81, .host_port = 9000}}),
+      "mapped twice");
+  EXPECT_TRUE(net.task_ids().empty());
+  EXPECT_TRUE(our_veths().empty());
+  EXPECT_TRUE(fs::is_empty(cfg_.run_dir + "/netns"));
+  EXPECT_FALSE(contains(table_text(), "9000"));
+  // A task id already set up is refused too.
+  setup(bridge_task("dup-" + uniq_));
+  bad(bridge_task("dup-" + uniq_), "already set up");
+}
+
 TEST_F(NetTest, AwsvpcIsRefusedClearly) {
   auto& net = open();
   TaskNetworkRequest req;
