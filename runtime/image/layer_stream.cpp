@@ -11,6 +11,8 @@ namespace ecsd::image {
 namespace {
 
 constexpr size_t kReadSize = 1 << 20;
+constexpr size_t kChunkSize = 256 << 10;  // decompressed bytes per queue entry
+constexpr size_t kQueueDepth = 8;
 
 std::string hex_digest(EVP_MD_CTX* ctx) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -87,8 +89,76 @@ la_ssize_t LayerStream::raw_read(archive*, void* self_v, const void** out) {
   }
 }
 
+void LayerStream::produce() {
+  std::vector<char> chunk;
+  chunk.reserve(kChunkSize);
+  auto push = [&](bool last) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return stop_ || queue_.size() < kQueueDepth; });
+    if (stop_) return false;
+    if (!chunk.empty()) queue_.push_back(std::move(chunk));
+    chunk = std::vector<char>();
+    if (!last) chunk.reserve(kChunkSize);
+    cv_.notify_all();
+    return true;
+  };
+  std::string error;
+  for (;;) {
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int r = archive_read_data_block(raw_, &block, &size, &offset);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) {
+      error = raw_error_text();
+      if (error.empty()) error = "decompressing the layer failed";
+      break;
+    }
+    EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(uncompressed_hash_), block, size);
+    size_ += size;
+    const char* p = static_cast<const char*>(block);
+    chunk.insert(chunk.end(), p, p + size);
+    if (chunk.size() >= kChunkSize && !push(false)) return;
+  }
+  if (error.empty()) {
+    if (auto st = check_trailing(); !st) error = st.error().message;
+  }
+  if (!push(true)) return;
+  std::lock_guard lk(mu_);
+  produce_error_ = error.empty() ? std::string() : error;
+  produced_all_ = true;
+  cv_.notify_all();
+}
+
+la_ssize_t LayerStream::take_chunk(const void** out) {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return !queue_.empty() || produced_all_; });
+  if (queue_.empty()) {
+    current_.clear();
+    return produce_error_.empty() ? 0 : -1;
+  }
+  current_ = std::move(queue_.front());
+  queue_.pop_front();
+  cv_.notify_all();
+  *out = current_.data();
+  return static_cast<la_ssize_t>(current_.size());
+}
+
+Status LayerStream::check_trailing() {
+  // Anything still unread in the fd (e.g. a second stream glued on) is an error:
+  // the blob digest covers it, so it cannot be silently ignored.
+  if (!raw_eof_) {
+    char c;
+    ssize_t n;
+    do n = ::read(fd_, &c, 1); while (n < 0 && errno == EINTR);
+    if (n > 0) return fail_invalid("layer blob has trailing data after the compressed stream");
+  }
+  return {};
+}
+
 la_ssize_t LayerStream::tar_read(archive*, void* self_v, const void** out) {
   auto* self = static_cast<LayerStream*>(self_v);
+  if (self->threaded_) return self->take_chunk(out);
   const void* block = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
@@ -143,6 +213,12 @@ Result<std::unique_ptr<LayerStream>> LayerStream::open(int fd, std::string_view 
                         " decoder not available");
   }
 
+  if (s->compression_ != Compression::kNone) {
+    LayerStream* self = s.get();
+    s->threaded_ = true;
+    s->producer_ = std::thread([self] { self->produce(); });
+  }
+
   s->tar_ = archive_read_new();
   archive_read_support_format_tar(s->tar_);
   archive_read_support_format_gnutar(s->tar_);
@@ -153,25 +229,41 @@ Result<std::unique_ptr<LayerStream>> LayerStream::open(int fd, std::string_view 
 }
 
 LayerStream::~LayerStream() {
+  if (producer_.joinable()) {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    producer_.join();
+  }
   if (tar_) archive_read_free(tar_);
   if (raw_) archive_read_free(raw_);
   if (uncompressed_hash_) EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(uncompressed_hash_));
   if (compressed_hash_) EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(compressed_hash_));
 }
 
+// The decompressor's error (raw_ and the fd), or empty. Only from the thread
+// that drives raw_ (the producer while it runs).
+std::string LayerStream::raw_error_text() const {
+  if (!raw_error_.empty()) return raw_error_;
+  if (raw_ && archive_error_string(raw_))
+    return std::string(compression_name(compression_)) + " stream: " + archive_error_string(raw_);
+  return {};
+}
+
 Error LayerStream::tar_error(std::string_view doing) const {
   std::string msg;
-  if (!raw_error_.empty()) {
-    msg = raw_error_;
-  } else if (raw_ && archive_errno(raw_) != 0 && archive_error_string(raw_)) {
-    msg = std::string(compression_name(compression_)) + " stream: " + archive_error_string(raw_);
-  } else if (raw_ && archive_error_string(raw_)) {
-    msg = std::string(compression_name(compression_)) + " stream: " + archive_error_string(raw_);
-  } else if (tar_ && archive_error_string(tar_)) {
-    msg = std::string("tar: ") + archive_error_string(tar_);
+  if (threaded_ && std::this_thread::get_id() != producer_.get_id()) {
+    // raw_ belongs to the producer while it runs: only its reported error is safe to read.
+    std::lock_guard lk(mu_);
+    msg = produce_error_;
+    if (msg.empty() && !producer_.joinable()) msg = raw_error_text();
   } else {
-    msg = "unknown archive error";
+    msg = raw_error_text();
   }
+  if (msg.empty() && tar_ && archive_error_string(tar_)) msg = std::string("tar: ") + archive_error_string(tar_);
+  if (msg.empty()) msg = "unknown archive error";
   Error e = Error::invalid(msg);
   if (!doing.empty()) e.context(doing);
   return e;
@@ -180,6 +272,18 @@ Error LayerStream::tar_error(std::string_view doing) const {
 Status LayerStream::finish() {
   // Drain: tar padding after the end-of-archive blocks still counts for the
   // diff_id, and reading to the end makes the decoder check its trailer.
+  if (threaded_) {
+    for (;;) {
+      const void* p = nullptr;
+      la_ssize_t n = take_chunk(&p);
+      if (n == 0) break;
+      if (n < 0) return fail(tar_error("reading the end of the layer"));
+    }
+    producer_.join();
+    diff_id_ = hex_digest(static_cast<EVP_MD_CTX*>(uncompressed_hash_));
+    if (compressed_hash_) compressed_digest_ = hex_digest(static_cast<EVP_MD_CTX*>(compressed_hash_));
+    return {};
+  }
   for (;;) {
     const void* block = nullptr;
     size_t size = 0;
@@ -190,14 +294,7 @@ Status LayerStream::finish() {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(uncompressed_hash_), block, size);
     size_ += size;
   }
-  // Anything still unread in the fd (e.g. a second stream glued on) is an error:
-  // the blob digest covers it, so it cannot be silently ignored.
-  if (!raw_eof_) {
-    char c;
-    ssize_t n;
-    do n = ::read(fd_, &c, 1); while (n < 0 && errno == EINTR);
-    if (n > 0) return fail_invalid("layer blob has trailing data after the compressed stream");
-  }
+  ECSD_TRY(check_trailing());
   diff_id_ = hex_digest(static_cast<EVP_MD_CTX*>(uncompressed_hash_));
   if (compressed_hash_) compressed_digest_ = hex_digest(static_cast<EVP_MD_CTX*>(compressed_hash_));
   return {};

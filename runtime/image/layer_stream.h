@@ -1,13 +1,20 @@
 // One streaming pass over a compressed layer blob: a libarchive "raw" reader
 // decompresses (gzip, zstd or none, told apart by their magic bytes), every
 // uncompressed byte is hashed for the diff_id and handed to a second
-// libarchive reader that parses the tar. One thread, no temporary files.
+// libarchive reader that parses the tar. No temporary files. For compressed
+// layers, decompression and hashing run in a thread of their own feeding the
+// tar reader through a small bounded queue (as `gzip -d | tar x` would), so
+// inflating and writing files overlap.
 #pragma once
 
 #include <archive.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +60,21 @@ class LayerStream {
   LayerStream() = default;
   static la_ssize_t raw_read(archive*, void* self, const void** buf);
   static la_ssize_t tar_read(archive*, void* self, const void** buf);
+  // Decompression thread: raw_ -> hashed chunks in queue_.
+  void produce();
+  la_ssize_t take_chunk(const void** out);
+  Status check_trailing();
+  std::string raw_error_text() const;
+
+  bool threaded_ = false;  // compressed: produce() runs in producer_
+  std::thread producer_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<char>> queue_;  // decompressed chunks, bounded
+  std::vector<char> current_;            // the chunk the tar reader is on
+  bool produced_all_ = false;            // producer finished (see produce_error_)
+  bool stop_ = false;                    // consumer gave up: producer exits
+  std::string produce_error_;            // non-empty: decompression failed
 
   int fd_ = -1;
   archive* raw_ = nullptr;

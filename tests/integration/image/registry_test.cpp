@@ -140,8 +140,8 @@ TEST_F(ImageRegistry, TlsWithTestCa) {
 
   auto ok = ecsd(data, "image pull --ca-file " + tls + "/ca.crt " + ref);
   ASSERT_EQ(ok.rc, 0) << ok.err;
-  auto env = sh("ECSD_REGISTRY_CA_FILE=" + tls + "/ca.crt timeout 120 " + std::string(ECSD_BIN_DIR) +
-                "/ecsd --data-dir " + (tmp / "data3") + " image pull " + ref);
+  auto env = sh("ECSD_REGISTRY_CA_FILE=" + tls + "/ca.crt timeout 120 " + ecsd_bin() + " --data-dir " +
+                (tmp / "data3") + " image pull " + ref);
   EXPECT_EQ(env.rc, 0) << env.err;
   EXPECT_EQ(store_problems(data), "");
 }
@@ -172,8 +172,8 @@ TEST_F(ImageRegistry, HtpasswdBasicAuth) {
   auto file = ecsd(tmp / "data2", "image pull --auth-file " + (tmp / "config.json") + " " + ref);
   EXPECT_EQ(file.rc, 0) << file.err;
   auto home = sh("mkdir -p " + (tmp / "home/.docker") + " && cp " + (tmp / "config.json") + " " +
-                 (tmp / "home/.docker/") + " && HOME=" + (tmp / "home") + " timeout 120 " + ECSD_BIN_DIR +
-                 "/ecsd --data-dir " + (tmp / "data3") + " image pull " + ref);
+                 (tmp / "home/.docker/") + " && HOME=" + (tmp / "home") + " timeout 120 " + ecsd_bin() +
+                 " --data-dir " + (tmp / "data3") + " image pull " + ref);
   EXPECT_EQ(home.rc, 0) << home.err;
 }
 
@@ -276,7 +276,7 @@ TEST_F(ImageRegistry, ProgressOnTerminalAndPlainLines) {
   EXPECT_EQ(plain.err.find('\r'), std::string::npos);
 
   // On a terminal (script(1) gives it a pty): one redrawn line.
-  std::string cmd = std::string(ECSD_BIN_DIR) + "/ecsd --data-dir " + (tmp / "data2") + " image pull " + ref;
+  std::string cmd = ecsd_bin() + " --data-dir " + (tmp / "data2") + " image pull " + ref;
   auto tty = sh("script -qec " + quote(cmd) + " /dev/null");
   ASSERT_EQ(tty.rc, 0) << tty.out << tty.err;
   EXPECT_NE(tty.out.find("\r\033[Klayers 1/1"), std::string::npos) << tty.out;

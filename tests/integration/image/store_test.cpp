@@ -20,7 +20,7 @@ TEST_F(ImageStore, ConcurrentPullsOfOneImageByTwoProcesses) {
   Registry reg(tmp / "reg");
   push_layers(reg.addr(), {"zstd"});
   std::string ref = reg.addr() + "/ecsd-test/layers:zstd";
-  std::string bin = std::string(ECSD_BIN_DIR) + "/ecsd --data-dir " + data;
+  std::string bin = ecsd_bin() + " --data-dir " + data;
   for (int round = 0; round < 3; ++round) {
     auto r = sh("(" + bin + " image pull " + ref + " >" + (tmp / "a.out") + " 2>&1; echo $? > " + (tmp / "a.rc") +
                 ") & (" + bin + " image pull " + ref + " >" + (tmp / "b.out") + " 2>&1; echo $? > " + (tmp / "b.rc") +
@@ -68,7 +68,7 @@ TEST_F(ImageStore, PullBehaviours) {
   }
   // ECS_IMAGE_PULL_BEHAVIOR gives the default behaviour.
   int before = manifests();
-  auto env = sh("ECS_IMAGE_PULL_BEHAVIOR=once timeout 120 " + std::string(ECSD_BIN_DIR) + "/ecsd --data-dir " + data +
+  auto env = sh("ECS_IMAGE_PULL_BEHAVIOR=once timeout 120 " + ecsd_bin() + " --data-dir " + data +
                 " image pull " + ref);
   EXPECT_EQ(env.rc, 0) << env.err;
   EXPECT_EQ(manifests(), before);

@@ -143,8 +143,14 @@ void push_busybox(const std::string& addr, const std::string& env) {
   ASSERT_EQ(r.rc, 0) << r.err;
 }
 
+std::string ecsd_bin() {
+  // ECSD_TEST_BIN: test another ecsd binary (e.g. a copy, while the build dir changes).
+  if (const char* b = std::getenv("ECSD_TEST_BIN"); b && *b) return b;
+  return std::string(ECSD_BIN_DIR) + "/ecsd";
+}
+
 CmdResult ecsd(const std::string& data, const std::string& args, const std::string& input) {
-  std::string bin = std::string(ECSD_BIN_DIR) + "/ecsd";
+  std::string bin = ecsd_bin();
   std::string in = input.empty() ? " </dev/null" : "";
   std::string pre = input.empty() ? "" : "printf '%s\\n' " + quote(input) + " | ";
   // `timeout`: a hang is a failure, not a stuck suite.

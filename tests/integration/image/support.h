@@ -67,6 +67,8 @@ void push_layers(const std::string& addr, const std::vector<std::string>& tags, 
 // Pushes the busybox image to addr/ecsd-test/busybox:latest (env: PUSH_CREDS, PUSH_TLS_VERIFY).
 void push_busybox(const std::string& addr, const std::string& env = "");
 
+// The ecsd binary under test: $ECSD_TEST_BIN, else ECSD_BIN_DIR/ecsd.
+std::string ecsd_bin();
 // `ecsd --data-dir DATA ARGS` (stdin from /dev/null unless `input` is given).
 CmdResult ecsd(const std::string& data, const std::string& args, const std::string& input = "");
 
