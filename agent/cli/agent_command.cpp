@@ -29,6 +29,7 @@
 #include "agent/cli/commands.h"
 #include "agent/config/config.h"
 #include "agent/ecs/client.h"
+#include "agent/ecs/ecr_credentials.h"
 #include "agent/ecs/registration.h"
 #include "agent/engine/engine.h"
 #include "agent/engine/server.h"
@@ -316,6 +317,12 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
   cap.memory_mib = resources->memory_mib;
   for (auto p : resources->ports) cap.reserved_ports.insert({p, "tcp"});
   ecfg->capacity = cap;
+  {
+    ecs::EcrCredentialProvider::Options eo;
+    eo.region = region;
+    eo.credentials = creds;
+    ecfg->registry_credentials = std::make_shared<ecs::EcrCredentialProvider>(eo);
+  }
   std::atomic<engine::Server*> server_ptr{nullptr};
   ecfg->on_change = [&server_ptr](const engine::StateChange&) {
     if (auto* s = server_ptr.load()) s->notify();

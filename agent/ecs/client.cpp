@@ -9,8 +9,6 @@ namespace ecsd::ecs {
 
 namespace {
 
-constexpr const char* kTargetPrefix = "AmazonEC2ContainerServiceV20141113.";
-
 bool throttling_type(const std::string& t) {
   return t == "ThrottlingException" || t == "Throttling" || t == "TooManyRequestsException" ||
          t == "RequestLimitExceeded" || t == "ProvisionedThroughputExceededException" ||
@@ -87,9 +85,9 @@ ApiResult<nlohmann::json> Client::call_once(const std::string& operation, const 
   req.url = opts_.endpoint + "/";
   req.body = body.dump();
   req.set_header("Content-Type", "application/x-amz-json-1.1");
-  req.set_header("X-Amz-Target", kTargetPrefix + operation);
+  req.set_header("X-Amz-Target", opts_.target_prefix + operation);
   req.set_header("User-Agent", opts_.user_agent);
-  auto signed_ok = aws::sign_request(req, *creds, aws::SigningParams{opts_.region, "ecs"});
+  auto signed_ok = aws::sign_request(req, *creds, aws::SigningParams{opts_.region, opts_.signing_service});
   if (!signed_ok) {
     err.message = signed_ok.error().message;
     return std::unexpected(err);

@@ -54,6 +54,9 @@ struct ClientOptions {
   RetryPolicy retry;
   aws::HttpOptions http;
   std::string user_agent = "ecsd";
+  // JSON 1.1 target prefix and SigV4 service (ECS by default; ECR reuses the client).
+  std::string target_prefix = "AmazonEC2ContainerServiceV20141113.";
+  std::string signing_service = "ecs";
   // Sleeps between attempts (tests replace it).
   std::function<void(std::chrono::milliseconds)> sleep;
 };

@@ -104,6 +104,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig cfg) {
   auto imgs = Images::open(dd + "/images", e->cfg_.pull_policy);
   if (!imgs) return fail(imgs.error());
   im.images = std::move(*imgs);
+  im.images->set_credentials(e->cfg_.registry_credentials);
   im.wake_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   im.capacity = e->cfg_.capacity ? *e->cfg_.capacity : detect_host_capacity();
   auto h = cgroups::Hierarchy::detect();

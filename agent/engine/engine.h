@@ -25,6 +25,7 @@
 #include "agent/engine/host_resources.h"
 #include "agent/engine/records.h"
 #include "common/error.h"
+#include "runtime/image/credentials.h"
 #include "runtime/image/pull_policy.h"
 
 namespace ecsd::engine {
@@ -37,6 +38,8 @@ struct EngineConfig {
   int64_t default_start_timeout_ms = 0;         // ECS_CONTAINER_START_TIMEOUT for dependsOn waits (0: none)
   image::PullPolicy pull_policy = image::PullPolicy::kDefault;  // ECS_IMAGE_PULL_BEHAVIOR
   std::optional<HostCapacity> capacity;         // default: detect_host_capacity()
+  // Registry credentials asked before the Docker config files (ECR, from `ecsd agent`).
+  std::shared_ptr<image::CredentialProvider> registry_credentials;
   // Called on the engine thread for every state change, after it is durable.
   std::function<void(const StateChange&)> on_change;
 };

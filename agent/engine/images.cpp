@@ -81,6 +81,7 @@ Result<ReadyImage> Images::ensure(const std::string& text) {
         break;
       }
   auto creds = std::make_shared<ChainCredentialProvider>();
+  if (extra_credentials_) creds->add(extra_credentials_);
   if (const char* dc = std::getenv("DOCKER_CONFIG"); dc && *dc)
     creds->add(std::make_shared<FileCredentialProvider>(std::string(dc) + "/config.json"));
   else if (const char* home = std::getenv("HOME"); home && *home)

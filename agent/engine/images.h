@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "runtime/image/content_store.h"
+#include "runtime/image/credentials.h"
 #include "runtime/image/image_config.h"
 #include "runtime/image/image_index.h"
 #include "runtime/image/layer_store.h"
@@ -36,6 +37,8 @@ class Images {
   Result<ReadyImage> ensure(const std::string& ref);
   // The cached image, without contacting the registry.
   Result<ReadyImage> cached(const std::string& ref);
+  // Credentials asked first for every pull (e.g. ECR); nullptr = none.
+  void set_credentials(std::shared_ptr<image::CredentialProvider> p) { extra_credentials_ = std::move(p); }
   // Mount the rootfs of `img` at target with upper/work in scratch_dir
   // (created). The mount stays after the call (it is recorded by the engine).
   Status mount_rootfs(const ReadyImage& img, const std::string& scratch_dir, const std::string& target);
@@ -52,6 +55,7 @@ class Images {
   image::PullPolicy policy_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<std::mutex>> ref_locks_;
+  std::shared_ptr<image::CredentialProvider> extra_credentials_;
 };
 
 // Unmounts target (lazily if busy) when it is a mount point; removes nothing.
