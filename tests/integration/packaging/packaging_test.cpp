@@ -179,6 +179,11 @@ TEST_F(Packaging, UnitVerifiesAndHasTheServiceContract) {
   EXPECT_NE(props.out.find("EnvironmentFile=-/etc/ecs/ecs.config\n"), std::string::npos);
   EXPECT_NE(props.out.find("ExecStartPre=/usr/bin/ecsd prepare-host\n"), std::string::npos);
   EXPECT_NE(props.out.find("ExecStopPost=/usr/bin/ecsd cleanup-host\n"), std::string::npos);
+  // Every command the unit runs exists in the installed binary.
+  for (const char* c : {"agent", "prepare-host", "cleanup-host"}) {
+    auto h = in_root(std::string("chroot \"$TROOT\" /usr/bin/ecsd ") + c + " --help");
+    EXPECT_EQ(h.rc, 0) << c << ": " << h.out;
+  }
   // No mount-namespace sandboxing: it would hide the agent's mounts from the host
   // and from the next agent (docs/packaging.md, "Hardening").
   EXPECT_EQ(in_root("grep -E '^(ProtectSystem|PrivateTmp|ProtectHome|PrivateDevices|NoNewPrivileges|SystemCallFilter)=' "
