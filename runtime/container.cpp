@@ -276,7 +276,17 @@ Result<Launched> launch(PreparedLaunch& p) {
   if (!created) return fail(created.error().with_context("creating cgroup " + p.cgroup_path));
   auto cg = std::make_unique<cgroups::Cgroup>(std::move(*created));
   CgroupGuard cg_guard(cg.get());
-  if (auto st = cg->apply(p.resources); !st) return fail(st.error().with_context("linux.resources"));
+  if (auto st = cg->apply(p.resources); !st)
+    return fail(st.error().with_context(resources_field_for_error(st.error().message)));
+  // Device rules (v1 devices controller): the spec's, in order (Docker's
+  // default denies everything first), then, as runc does, access to every
+  // node the container is given and mknod of any.
+  if (std::string dev = cg->dir_for("devices"); !dev.empty() && p.hierarchy->layout() != cgroups::Layout::kV2) {
+    for (const auto& [file, line] : device_rule_lines(device_rules_for(spec, p.rootfs.devices))) {
+      if (auto st = write_existing_file(dev + "/" + file, line); !st)
+        return fail(st.error().with_context("linux.resources.devices \"" + line + "\""));
+    }
+  }
 
   Launched out;
   if (std::string mem = cg->dir_for("memory"); !mem.empty()) {

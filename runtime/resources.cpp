@@ -67,6 +67,57 @@ Result<cgroups::Resources> map_resources(const std::optional<Resources>& res) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> device_rule_lines(const std::vector<DeviceCgroupRule>& rules) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : rules) {
+    std::string type = r.type.empty() ? "a" : r.type;
+    std::string line = type + " " + (r.major && *r.major >= 0 ? std::to_string(*r.major) : "*") + ":" +
+                       (r.minor && *r.minor >= 0 ? std::to_string(*r.minor) : "*") + " " +
+                       (r.access.empty() ? "rwm" : r.access);
+    out.emplace_back(r.allow ? "devices.allow" : "devices.deny", std::move(line));
+  }
+  return out;
+}
+
+std::vector<DeviceCgroupRule> device_rules_for(const Spec& spec, const std::vector<Device>& nodes) {
+  std::vector<DeviceCgroupRule> out;
+  if (spec.linux.resources) out = spec.linux.resources->devices;
+  auto allow = [&](std::string type, std::optional<int64_t> major, std::optional<int64_t> minor, std::string access) {
+    DeviceCgroupRule r;
+    r.allow = true;
+    r.type = std::move(type);
+    r.major = major;
+    r.minor = minor;
+    r.access = std::move(access);
+    out.push_back(std::move(r));
+  };
+  allow("c", std::nullopt, std::nullopt, "m");
+  allow("b", std::nullopt, std::nullopt, "m");
+  for (const auto& d : nodes)
+    if (d.type == "c" || d.type == "b" || d.type == "u") allow(d.type == "u" ? "c" : d.type, d.major, d.minor, "rwm");
+  allow("c", 136, std::nullopt, "rwm");
+  allow("c", 5, 2, "rwm");
+  return out;
+}
+
+std::string resources_field_for_error(std::string_view message) {
+  // Most specific names first (memory.memsw.limit_in_bytes before limit_in_bytes).
+  static const char* const kFields[][2] = {
+      {"memory.memsw.limit_in_bytes", "memory.swap"}, {"memory.swap.max", "memory.swap"},
+      {"memory.soft_limit_in_bytes", "memory.reservation"}, {"memory.low", "memory.reservation"},
+      {"memory.limit_in_bytes", "memory.limit"},       {"memory.max", "memory.limit"},
+      {"memory.swappiness", "memory.swappiness"},      {"cpu.shares", "cpu.shares"},
+      {"cpu.weight", "cpu.shares"},                    {"cpu.cfs_quota_us", "cpu.quota"},
+      {"cpu.cfs_period_us", "cpu.period"},             {"cpu.max", "cpu.quota/period"},
+      {"cpuset.cpus", "cpu.cpus"},                     {"cpuset.mems", "cpu.mems"},
+      {"pids.max", "pids.limit"},                      {"devices.allow", "devices"},
+      {"devices.deny", "devices"},
+  };
+  for (const auto& f : kFields)
+    if (message.find(f[0]) != std::string_view::npos) return std::string("linux.resources.") + f[1];
+  return "linux.resources";
+}
+
 Result<std::string> cgroup_path_for(const Spec& spec, std::string_view id) {
   std::string p = spec.linux.cgroups_path;
   if (p.empty()) return "ecsd/" + std::string(id);

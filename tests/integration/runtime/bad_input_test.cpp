@@ -47,7 +47,7 @@ const BadCase kCases[] = {
      "linux.resources.cpu.period"},
     // Passes every check a config can get before the kernel sees it: the
     // cgroup exists when the write fails, and must be removed again.
-    {"cpuset-no-such-cpu", [](json& c) { c["linux"]["resources"]["cpu"] = {{"cpus", "4095"}}; }, "cpuset.cpus"},
+    {"cpuset-no-such-cpu", [](json& c) { c["linux"]["resources"]["cpu"] = {{"cpus", "4095"}}; }, "linux.resources.cpu.cpus"},
     {"rlimit-above-host-hard",
      [](json& c) { c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1024}, {"hard", 1u << 30}}}; },
      "RLIMIT_NOFILE"},

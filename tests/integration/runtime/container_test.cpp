@@ -104,6 +104,32 @@ TEST_F(RuntimeRootTest, InsideADefaultContainer) {
   EXPECT_FALSE(fs::exists(root_ + "/" + id)) << "a foreground run leaves no state";
 }
 
+// CAP_MKNOD lets a container create any device node; the device cgroup
+// (Docker's rules: deny all, allow the standard nodes) must keep it from
+// opening one. /dev/net/tun (10:200) opens without any capability on the
+// host, so only the device cgroup stands in the way.
+TEST_F(RuntimeRootTest, DeviceRulesKeepOtherHostDevicesOut) {
+  std::string script =
+      "mknod /dev/probe-tun c 10 200 || exit 3; if (exec 3</dev/probe-tun) 2>/dev/null; then echo opened; else echo denied; fi";
+  std::string id = new_id("devrules");
+  Cmd r = run_fg(id, base_spec(id, {"/bin/sh", "-c", script}));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(trim_nl(r.out), "denied");
+  // Privileged: every device allowed. (The rules, not a missing node: the
+  // same mknod in both.)
+  std::string pid = new_id("devpriv");
+  auto spec = docker_default_spec();
+  ASSERT_TRUE(spec.has_value());
+  make_privileged(*spec, host_bounding_set().value(), {});
+  json c = spec_to_json(*spec);
+  c["root"] = {{"path", rootfs_}, {"readonly", true}};
+  c["process"]["args"] = {"/bin/sh", "-c", script};
+  c["linux"]["cgroupsPath"] = "/" + cgroup_for(pid);
+  Cmd p = run_fg(pid, c);
+  ASSERT_EQ(p.code, 0) << p.out;
+  EXPECT_EQ(trim_nl(p.out), "opened");
+}
+
 TEST_F(RuntimeRootTest, AppUserWithGroupsAndNoNewPrivileges) {
   std::string id = new_id("user");
   json c = base_spec(id, {"/bin/sh", "-c", kProbe});
