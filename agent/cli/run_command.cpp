@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "agent/cli/commands.h"
@@ -25,11 +26,12 @@ void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
 
 void run_usage(FILE* out) {
   std::fprintf(out,
-               "usage: ecsd [--data-dir DIR] run [--detach|-d] [--acs] [--no-color] TASKDEF.json|-\n"
+               "usage: ecsd [--data-dir DIR] run [--detach|-d] [--wait-running] [--acs] [--no-color] TASKDEF.json|-\n"
                "\n"
                "TASKDEF: a RegisterTaskDefinition JSON, or what `aws ecs describe-task-definition`\n"
                "prints; `-` reads it from stdin. --acs: the input is an ACS task payload.\n"
-               "--detach prints the task id and leaves the task to the daemon (ecsd ps/stop/inspect/logs).\n");
+               "--detach prints the task id and leaves the task to the daemon (ecsd ps/stop/inspect/logs);\n"
+               "--wait-running: detach once the task is RUNNING (exit 1 if it stops first).\n");
 }
 
 const char* kColors[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m", "\033[31m"};
@@ -44,10 +46,11 @@ struct Tail {
 }  // namespace
 
 int run_command(const GlobalOptions& g, const std::vector<std::string>& args) {
-  bool detach = false, acs = false, color = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+  bool detach = false, acs = false, wait_running = false, color = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
   std::string file;
   for (const auto& a : args) {
     if (a == "-d" || a == "--detach") detach = true;
+    else if (a == "--wait-running") detach = wait_running = true;
     else if (a == "--acs") acs = true;
     else if (a == "--no-color") color = false;
     else if (a == "-h" || a == "--help") {
@@ -86,7 +89,7 @@ int run_command(const GlobalOptions& g, const std::vector<std::string>& args) {
   }
   // Follow events before submitting, so nothing is missed.
   auto events = engine::Client::connect(g.data_dir, false);
-  if (!detach && events) {
+  if ((!detach || wait_running) && events) {
     auto r = events->call({{"op", "events"}, {"follow", true}, {"task", ""}});
     if (!r) {
       std::fprintf(stderr, "ecsd run: %s\n", r.error().message.c_str());
@@ -99,6 +102,24 @@ int run_command(const GlobalOptions& g, const std::vector<std::string>& args) {
     return 1;
   }
   std::string id = (*sub)["id"].get<std::string>();
+  if (detach && wait_running && events) {
+    // Until the task is RUNNING (0) or has stopped first (1).
+    for (;;) {
+      auto ev = events->read(-1);
+      if (!ev) {
+        std::fprintf(stderr, "ecsd run: %s\n", ev.error().message.c_str());
+        return 1;
+      }
+      if (!*ev || !(**ev).contains("event")) continue;
+      auto e = engine::event_from_json((**ev)["event"]);
+      if (e.task_id != id || !e.container.empty()) continue;
+      if (e.status == "RUNNING") break;
+      if (e.status == "STOPPED") {
+        std::fprintf(stderr, "ecsd run: task %s stopped before running: %s\n", id.c_str(), e.reason.c_str());
+        return 1;
+      }
+    }
+  }
   if (detach) {
     std::printf("%s\n", id.c_str());
     return 0;
@@ -114,12 +135,15 @@ int run_command(const GlobalOptions& g, const std::vector<std::string>& args) {
   ::signal(SIGPIPE, SIG_IGN);
 
   auto info = client->call({{"op", "inspect"}, {"task", id}});
+  std::map<std::string, bool> essential;
+  std::optional<int> exit_code;  // of the first essential container that stopped with one
   std::vector<Tail> tails;
   size_t width = 0;
   if (info) {
     size_t i = 0;
     for (const auto& c : (*info)["task"]["containers"]) {
       std::string name = c["name"].get<std::string>();
+      essential[name] = c.value("essential", true);
       width = std::max(width, name.size());
       tails.push_back({name, color ? kColors[i++ % 6] : "",
                        engine::LogFollower(g.data_dir + "/logs/" + id + "/" + name + ".log"), ""});
@@ -172,26 +196,16 @@ int run_command(const GlobalOptions& g, const std::vector<std::string>& args) {
     if (!e.reason.empty()) detail += (detail.empty() ? " " : ", ") + e.reason;
     std::fprintf(stderr, "%secsd: %s %s%s%s\n", dim, what.c_str(), e.health.empty() ? e.status.c_str() : e.health.c_str(),
                  detail.c_str(), reset);
+    if (!e.container.empty() && e.status == "STOPPED" && e.exit_code && essential[e.container] && !exit_code)
+      exit_code = e.exit_code;
     if (e.container.empty() && e.status == "STOPPED") stopped = true;
   }
   pump_logs();
   for (auto& t : tails)
     if (!t.pending.empty()) std::printf("%s%s%s | %s%s\n", t.color.c_str(), t.name.c_str(), std::string(width - t.name.size(), ' ').c_str(), reset, t.pending.c_str());
-  // Exit code: the essential container that stopped first.
-  auto fin = client->call({{"op", "inspect"}, {"task", id}});
-  if (!fin) return 1;
-  int code = 1;
-  std::string best_time;
-  for (const auto& c : (*fin)["task"]["containers"]) {
-    if (!c.value("essential", true)) continue;
-    std::string t = c.value("finishedAt", "");
-    if (!c.contains("exitCode")) continue;
-    if (best_time.empty() || (!t.empty() && t < best_time)) {
-      best_time = t.empty() ? "~" : t;
-      code = c["exitCode"].get<int>();
-    }
-  }
-  return code;
+  // Exit code: the essential container that stopped first (1 when none
+  // has one, e.g. the image could not be pulled).
+  return exit_code.value_or(1);
 }
 
 namespace {

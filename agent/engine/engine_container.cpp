@@ -98,6 +98,11 @@ Status Engine::Impl::ensure_task_cgroup(const TaskRecord& t) {
 }
 
 Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
+  static const bool trace = std::getenv("ECSD_ENGINE_TRACE") != nullptr;
+  int64_t t0 = now_ms();
+  auto mark = [&](const char* what) {
+    if (trace) std::fprintf(stderr, "ecsd trace: %s %s +%lld ms\n", c.runtime_id.c_str(), what, static_cast<long long>(now_ms() - t0));
+  };
   const task::ContainerModel& m = *model_of(t, c.name);
   const task::Task& task = t.model;
   // Image (after a restart the pulled image is looked up in the store again).
@@ -112,11 +117,13 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
   }
   ECSD_TRY(ensure_task_cgroup(t));
   std::string dir = container_dir(t, c);
-  ECSD_TRY(make_dirs(dir, 0711));
+  ECSD_TRY(make_dirs(dir, 0700));  // config.json holds the environment
   ECSD_TRY(make_dirs(logs_dir(t.id), 0750));
   std::string rootfs = dir + "/rootfs";
+  mark("cgroup+image");
   ECSD_TRY(images->mount_rootfs(img, dir + "/overlay", rootfs));
   c.rootfs_mounted = true;
+  mark("rootfs mounted");
 
   ContainerInputs in;
   in.task = &task;
@@ -205,13 +212,15 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
   in.resolv_conf_path = dir + "/resolv.conf";
   in.hosts_path = dir + "/hosts";
   in.hostname_path = dir + "/hostname";
-  ECSD_TRY(write_file_atomic(in.resolv_conf_path, resolv, 0644));
-  ECSD_TRY(write_file_atomic(in.hosts_path, hosts, 0644));
-  ECSD_TRY(write_file_atomic(in.hostname_path, netns::render_hostname(in.hostname), 0644));
+  // Not fsynced: a crash before CREATED is recorded redoes all of this.
+  ECSD_TRY(runtime::write_file_replace(in.resolv_conf_path, resolv, false));
+  ECSD_TRY(runtime::write_file_replace(in.hosts_path, hosts, false));
+  ECSD_TRY(runtime::write_file_replace(in.hostname_path, netns::render_hostname(in.hostname), false));
 
+  mark("files written");
   auto spec = build_container_spec(in);
   if (!spec) return fail(spec.error());
-  ECSD_TRY(write_file_atomic(dir + "/config.json", runtime::spec_to_json(*spec).dump(2), 0600));
+  ECSD_TRY(runtime::write_file_replace(dir + "/config.json", runtime::spec_to_json(*spec).dump(), false));
 
   // Launch through the shim: it stays as the container's parent.
   std::string log = m.log_configuration.driver == "none" ? "/dev/null" : logs_dir(t.id) + "/" + c.name + ".log";
@@ -225,6 +234,7 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
   sr.fd3 = pipe->second.get();
   sr.stderr_fd = shim_err ? shim_err.get() : -1;
   sr.stdout_fd = sr.stderr_fd;
+  mark("spec written");
   auto pid = spawn_process(sr);
   pipe->second.reset();
   if (!pid) return fail(pid.error());
@@ -243,6 +253,7 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
     if (n <= 0) break;
     line.append(buf, static_cast<size_t>(n));
   }
+  mark("shim ready");
   if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
   if (line.rfind("ok ", 0) != 0) {
     if (line.rfind("error ", 0) == 0) return fail_invalid(line.substr(6));

@@ -16,6 +16,9 @@ namespace ecsd::engine {
 
 namespace {
 
+// State changes kept after their tasks are cleaned up (for late followers).
+constexpr size_t kKeepEvents = 20000;
+
 std::vector<task::ContainerState> states_of(const TaskRecord& t) {
   std::vector<task::ContainerState> out;
   for (const auto& c : t.containers) {
@@ -335,6 +338,7 @@ void Engine::Impl::cleanup(TaskRecord& t) {
     if (auto cg = cgroups::Cgroup::open(*hierarchy, "ecsd/" + t.id)) cg->remove();
   std::string id = t.id;
   store->remove(id);
+  store->prune_events(kKeepEvents);
   waiting_reason.erase(id);
   tasks.erase(id);
 }

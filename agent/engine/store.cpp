@@ -229,8 +229,8 @@ Result<std::vector<TaskRecord>> Store::load() {
 
 Status Store::remove(const std::string& task_id) {
   ECSD_TRY(exec("BEGIN IMMEDIATE"));
-  for (const char* sql : {"DELETE FROM containers WHERE task_id = ?", "DELETE FROM tasks WHERE id = ?",
-                          "DELETE FROM events WHERE task_id = ?"}) {
+  // Events stay (followers may not have read them yet); prune_events trims them.
+  for (const char* sql : {"DELETE FROM containers WHERE task_id = ?", "DELETE FROM tasks WHERE id = ?"}) {
     Stmt st(db_, sql);
     st.bind(1, task_id);
     if (st.step() != SQLITE_DONE) {
@@ -265,6 +265,13 @@ Result<std::vector<StateChange>> Store::events_after(uint64_t after, size_t limi
     out.push_back(std::move(e));
   }
   return out;
+}
+
+Status Store::prune_events(size_t keep) {
+  Stmt st(db_, "DELETE FROM events WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM events) - ?");
+  st.bind(1, static_cast<int64_t>(keep));
+  if (st.step() != SQLITE_DONE) return fail(db_error(db_, "prune events"));
+  return {};
 }
 
 uint64_t Store::last_seq() {

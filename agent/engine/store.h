@@ -29,8 +29,10 @@ class Store {
   Status save(const TaskRecord& t, std::vector<StateChange>* events = nullptr);
   // Every task (model not parsed: the caller re-parses source_json).
   Result<std::vector<TaskRecord>> load();
-  // Removes the task, its containers and its events.
+  // Removes the task and its containers (not its events: see prune_events).
   Status remove(const std::string& task_id);
+  // Keeps only the newest `keep` events.
+  Status prune_events(size_t keep);
   // Events with seq > after, oldest first, at most `limit`.
   Result<std::vector<StateChange>> events_after(uint64_t after, size_t limit = 1000);
   uint64_t last_seq();

@@ -80,5 +80,7 @@ TEST(Store, SaveLoadRoundTripAndReopen) {
   EXPECT_TRUE((*s)->events_after(1)->empty());
   ASSERT_TRUE((*s)->remove(want.id));
   EXPECT_TRUE((*s)->load()->empty());
+  EXPECT_EQ((*s)->events_after(0)->size(), 1u);  // events outlive the task
+  ASSERT_TRUE((*s)->prune_events(0));
   EXPECT_TRUE((*s)->events_after(0)->empty());
 }
