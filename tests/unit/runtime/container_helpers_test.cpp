@@ -39,3 +39,40 @@ TEST(ContainerCgroupPath, RefusedForms) {
 
 }  // namespace
 }  // namespace ecsd::runtime
+
+#include "runtime/resources.h"
+
+namespace ecsd::runtime {
+namespace {
+
+TEST(DeviceRules, SpecRulesFirstThenRuncDefaults) {
+  Spec s;
+  s.linux.resources.emplace();
+  DeviceCgroupRule deny_all;
+  deny_all.access = "rwm";
+  s.linux.resources->devices.push_back(deny_all);
+  Device null_dev;
+  null_dev.type = "c";
+  null_dev.path = "/dev/null";
+  null_dev.major = 1;
+  null_dev.minor = 3;
+  auto lines = device_rule_lines(device_rules_for(s, {null_dev}));
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"devices.deny", "a *:* rwm"},  {"devices.allow", "c *:* m"},   {"devices.allow", "b *:* m"},
+      {"devices.allow", "c 1:3 rwm"}, {"devices.allow", "c 136:* rwm"}, {"devices.allow", "c 5:2 rwm"},
+  };
+  EXPECT_EQ(lines, want);
+}
+
+TEST(ResourcesFieldForError, NamesTheOciField) {
+  EXPECT_EQ(resources_field_for_error("write '99' to /sys/fs/cgroup/cpuset/x/cpuset.cpus: Numerical result out of range"),
+            "linux.resources.cpu.cpus");
+  EXPECT_EQ(resources_field_for_error("write to /x/memory.memsw.limit_in_bytes: Device or resource busy"),
+            "linux.resources.memory.swap");
+  EXPECT_EQ(resources_field_for_error("write to /x/memory.limit_in_bytes: EBUSY"), "linux.resources.memory.limit");
+  EXPECT_EQ(resources_field_for_error("write to /x/memory.max: EINVAL"), "linux.resources.memory.limit");
+  EXPECT_EQ(resources_field_for_error("something else"), "linux.resources");
+}
+
+}  // namespace
+}  // namespace ecsd::runtime
