@@ -26,7 +26,7 @@ using ecsd::testing::ControlPlane;
 
 namespace {
 
-std::string g_tmp, g_data, g_reg_dir, g_image, g_registry;
+std::string g_tmp, g_data, g_reg_dir, g_image, g_registry, g_ecr_dir, g_ecr_registry;
 pid_t g_agent = -1;
 std::unique_ptr<ControlPlane> g_cp;
 const char* kCluster = "ecsd-it";
@@ -79,6 +79,7 @@ void start_agent() {
     ::setenv("AWS_CONFIG_FILE", "/nonexistent", 1);
     ::setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", g_cp->url.c_str(), 1);
     ::setenv("ECS_BACKEND_HOST", g_cp->url.c_str(), 1);
+    ::setenv("AWS_ENDPOINT_URL_ECR", g_cp->url.c_str(), 1);
     ::setenv("ECS_CLUSTER", kCluster, 1);
     ::setenv("ECS_DATADIR", g_data.c_str(), 1);
     ::setenv("ECSD_CONFIG_FILE", "/nonexistent/ecs.config", 1);
@@ -86,6 +87,7 @@ void start_agent() {
     ::setenv("ECS_CONTAINER_STOP_TIMEOUT", "2s", 1);
     ::setenv("ECS_INSTANCE_ATTRIBUTES", "{\"suite\":\"cluster\"}", 1);
     ::setenv("ECSD_ACS_HEARTBEAT_TIMEOUT", "10s", 1);
+    ::setenv("ECSD_ECR_REGISTRY_HOSTS", g_ecr_registry.c_str(), 1);
     std::string log = g_tmp + "/agent.log";
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     ::dup2(fd, 1);
@@ -172,6 +174,17 @@ class ClusterRoot : public ::testing::Test {
     auto push = sh("ECSD_BUSYBOX_LAYOUT=" + g_tmp + "/layout " + fx + "/push-busybox " + g_registry);
     ASSERT_EQ(push.rc, 0) << push.out;
     g_image = g_registry + "/ecsd-test/busybox:latest";
+    // An "ECR" registry: Basic auth with the credentials moto's
+    // GetAuthorizationToken yields for the account (AWS / <account>-auth-token).
+    g_ecr_dir = g_tmp + "/ecr-registry";
+    ASSERT_EQ(sh("mkdir -p " + g_ecr_dir + " && htpasswd -Bbn AWS 123456789012-auth-token > " + g_tmp + "/htpasswd").rc, 0);
+    auto ecr = sh(fx + "/start-registry --dir " + g_ecr_dir + " --htpasswd " + g_tmp + "/htpasswd");
+    ASSERT_EQ(ecr.rc, 0) << ecr.out;
+    g_ecr_registry = ecr.out.substr(ecr.out.rfind("127.0.0.1"));
+    while (!g_ecr_registry.empty() && g_ecr_registry.back() == '\n') g_ecr_registry.pop_back();
+    auto epush = sh("PUSH_CREDS=AWS:123456789012-auth-token ECSD_BUSYBOX_LAYOUT=" + g_tmp + "/layout " + fx +
+                    "/push-busybox " + g_ecr_registry);
+    ASSERT_EQ(epush.rc, 0) << epush.out;
 
     g_cp = std::make_unique<ControlPlane>(std::vector<std::string>{"--heartbeat", "2"});
     ASSERT_TRUE(g_cp->ready);
@@ -211,6 +224,7 @@ class ClusterRoot : public ::testing::Test {
     }
     g_cp.reset();
     sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_reg_dir);
+    if (!g_ecr_dir.empty()) sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_ecr_dir);
     sh("umount -R " + g_data + "/tasks/*/*/rootfs 2>/dev/null; rm -rf " + g_tmp);
   }
 
@@ -383,4 +397,26 @@ TEST_F(ClusterRoot, ChurnWithDropsServerErrorsAndKill9LosesNothing) {
   auto d = describe_task(expected.begin()->first);
   EXPECT_EQ(d["lastStatus"], "STOPPED");
   EXPECT_EQ(d["stoppedReason"], "Essential container in task exited");
+}
+
+TEST_F(ClusterRoot, PullsFromEcrWithTheTokenFromGetAuthorizationToken) {
+  // The registry refuses anonymous pulls.
+  auto anon = sh("busybox wget -q -O /dev/null http://" + g_ecr_registry + "/v2/ 2>&1; echo rc=$?");
+  EXPECT_EQ(anon.out.find("rc=0"), std::string::npos) << anon.out;
+  int before = g_cp->state()["ecr_token_requests"].get<int>();
+  json c = container_def("main", "exit 0", true, g_ecr_registry + "/ecsd-test/busybox:latest");
+  ASSERT_FALSE(register_taskdef("it-ecr", json::array({c})).empty());
+  auto run = cli(std::string("ecs run-task --cluster ") + kCluster + " --task-definition it-ecr");
+  std::string arn = run["tasks"][0]["taskArn"];
+  json t;
+  ASSERT_TRUE(eventually(
+      [&] {
+        t = describe_task(arn);
+        return t.value("lastStatus", "") == "STOPPED";
+      },
+      std::chrono::seconds(90)))
+      << t.dump(2);
+  EXPECT_EQ(container_of(t, "main")["exitCode"], 0) << t.dump(2);
+  EXPECT_FALSE(container_of(t, "main").contains("reason")) << t.dump(2);
+  EXPECT_GT(g_cp->state()["ecr_token_requests"].get<int>(), before);
 }
