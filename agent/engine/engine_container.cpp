@@ -266,6 +266,13 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
   c.shim_pid = state->shim_pid;
   c.known = task::ContainerStatus::created;
   c.created_at_ms = now_ms();
+  // Host mode: the container's ports are the host's.
+  c.bindings.clear();
+  if (in.host_network)
+    for (const auto& p : m.port_mappings)
+      if (p.container_port > 0)
+        c.bindings.push_back({"0.0.0.0", static_cast<int>(p.container_port),
+                              static_cast<int>(p.host_port.value_or(p.container_port)), p.protocol});
   if (UniqueFd pfd = open_pidfd(c.shim_pid)) watches[c.runtime_id] = std::move(pfd);
   ready_images.erase(c.runtime_id);
   return {};
