@@ -183,6 +183,7 @@ Result<int> exec_in_container(const ExecRequest& req) {
         }
       }
       if (ok) {
+        plan.parent_alive_fd = err_w.get();
         if (auto st = apply_rlimits(*rl); !st) {
           e = st.error().with_context("process.rlimits");
         } else {

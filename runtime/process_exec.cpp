@@ -1,6 +1,7 @@
 #include "runtime/process_exec.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -86,8 +87,14 @@ Error exec_process(const ExecPlan& plan) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (plan.parent_death_signal && ::prctl(PR_SET_PDEATHSIG, plan.parent_death_signal, 0, 0, 0) != 0)
-    return Error::sys(errno, "prctl(PR_SET_PDEATHSIG)");
+  if (plan.parent_death_signal) {
+    if (::prctl(PR_SET_PDEATHSIG, plan.parent_death_signal, 0, 0, 0) != 0)
+      return Error::sys(errno, "prctl(PR_SET_PDEATHSIG)");
+    if (plan.parent_alive_fd >= 0) {
+      pollfd pf{plan.parent_alive_fd, 0, 0};
+      if (::poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP))) ::_exit(128 + plan.parent_death_signal);
+    }
+  }
   // Everything above stdio closes at exec (CVE-2024-21626).
   if (::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) return Error::sys(errno, "close_range");
   if (plan.fifo_fd >= 0) {

@@ -32,6 +32,10 @@ struct ExecPlan {
   // the user switch, which would clear it); 0: none. For exec: a health
   // check killed on timeout must not leave its command behind.
   int parent_death_signal = 0;
+  // With parent_death_signal: the write end of a pipe whose read end only
+  // the parent holds. Checked once the signal is armed, to close the window
+  // in which the parent died before that.
+  int parent_alive_fd = -1;
 };
 
 // PATH lookup as execvp does it, with the container's PATH (from env, or the

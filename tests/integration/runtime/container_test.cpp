@@ -352,9 +352,13 @@ TEST_F(RuntimeRootTest, ExecRunsWithTheContainersUserCapsSeccompAndCgroup) {
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  // Wait until the command really runs (not just its exec helper).
   ASSERT_TRUE(wait_until([&] {
-    std::string p = read_text(procs_file);
-    return std::count(p.begin(), p.end(), '\n') == 2;
+    std::istringstream ps(read_text(procs_file));
+    std::string p;
+    while (std::getline(ps, p))
+      if (read_text("/proc/" + p + "/cmdline") == std::string("/bin/sleep\0" "777\0", 15)) return true;
+    return false;
   })) << read_text(procs_file);
   ::kill(caller, SIGTERM);
   int ws = 0;
