@@ -283,6 +283,32 @@ TEST_F(Packaging, RpmInstallAndUpgradeKeepConfig) {
   EXPECT_TRUE(r_exists("/etc/ecs/ecs.config.rpmsave"));
 }
 
+// packaging/ami/user-data.yaml is valid cloud-config that writes the cluster
+// into /etc/ecs/ecs.config and enables and starts the service without
+// blocking cloud-final (the unit is ordered after it).
+TEST(AmiRecipe, UserDataJoinsTheClusterAndStartsTheService) {
+  std::string ud = std::string(ECSD_SOURCE_DIR) + "/packaging/ami/user-data.yaml";
+  auto r = sh("/usr/bin/python3 -c " +
+              q("import sys, yaml\n"
+                "text = open(sys.argv[1]).read()\n"
+                "assert text.startswith('#cloud-config\\n'), 'no #cloud-config header'\n"
+                "d = yaml.safe_load(text)\n"
+                "assert set(d) <= {'write_files', 'runcmd', 'packages'}, sorted(d)\n"
+                "f = [w for w in d['write_files'] if w['path'] == '/etc/ecs/ecs.config'][0]\n"
+                "assert 'ECS_CLUSTER=' in f['content'] and f.get('append') is True\n"
+                "cmds = [c if isinstance(c, str) else ' '.join(c) for c in d['runcmd']]\n"
+                "assert any('systemctl enable --now --no-block ecsd.service' in c for c in cmds), cmds\n"
+                "assert any('--force-confold' in c for c in cmds), cmds\n"
+                "print('ok')\n") +
+              " " + q(ud));
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.out, "ok\n");
+  // The Packer template names the variables the docs tell operators to set.
+  auto p = sh("grep -cE '^variable \"(region|os|package|instance_type)\"' " +
+              q(std::string(ECSD_SOURCE_DIR) + "/packaging/ami/ecsd.pkr.hcl"));
+  EXPECT_EQ(p.out, "4\n");
+}
+
 // KillMode=process: systemd sends SIGTERM to the agent's main pid only. A
 // container the agent started (through the packaged ecsd-runtime, which must
 // find the shim in /usr/libexec/ecsd) keeps running, with its shim, and a
