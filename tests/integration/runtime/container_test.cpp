@@ -130,6 +130,28 @@ TEST_F(RuntimeRootTest, DeviceRulesKeepOtherHostDevicesOut) {
   EXPECT_EQ(trim_nl(p.out), "opened");
 }
 
+TEST_F(RuntimeRootTest, UserNamespaceWithMappings) {
+  std::string id = new_id("userns");
+  json c = base_spec(id, {"/bin/sh", "-c", "echo uid $(id -u); echo map $(cat /proc/self/uid_map); exec sleep 600"});
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+  c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+  c["linux"]["resources"]["pids"] = {{"limit", 30}};
+  ASSERT_EQ(run_bg(id, c).code, 0);
+  pid_t pid = state(id).value("pid", 0);
+  ASSERT_TRUE(wait_until([&] { return read_text(root_ + "/" + id + "/container.log").find("map") != std::string::npos; }));
+  std::string log = read_text(root_ + "/" + id + "/container.log");
+  EXPECT_NE(log.find("uid 0\\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("map 0 200000 65536"), std::string::npos) << log;
+  // From the host the process runs as the mapped uid, in its cgroup.
+  std::string status = read_text("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("Uid:\t200000\t200000\t200000\t200000"), std::string::npos) << status;
+  EXPECT_NE(read_text(cgroup_dir(id, "pids") + "/cgroup.procs").find(std::to_string(pid)), std::string::npos);
+  EXPECT_EQ(trim_nl(read_text(cgroup_dir(id, "pids") + "/pids.max")), "30");
+  ASSERT_EQ(rt("delete -f " + id).code, 0);
+  EXPECT_TRUE(cgroup_gone(id));
+}
+
 TEST_F(RuntimeRootTest, AppUserWithGroupsAndNoNewPrivileges) {
   std::string id = new_id("user");
   json c = base_spec(id, {"/bin/sh", "-c", kProbe});
