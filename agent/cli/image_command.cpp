@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,7 +40,10 @@ void image_usage(FILE* out) {
                "  ls                       list pulled images\n"
                "  rm REF...                remove images, their unshared blobs and layers\n"
                "  unpack REF DIR [pull options]  flattened copy of the image's rootfs in DIR\n"
-               "  gc [--min-age SECONDS]   remove blobs and layers no image uses\n"
+               "  gc [--min-age SECONDS] [--max-blobs N]\n"
+               "     [--images-older-than SECONDS [--max-images N] [--keep REF]...]\n"
+               "                           remove blobs and layers no image uses (older than --min-age,\n"
+               "                           default 3600), and images unused for SECONDS (oldest first)\n"
                "\n"
                "environment: ECS_IMAGE_PULL_BEHAVIOR, ECS_IMAGE_PULL_INACTIVITY_TIMEOUT,\n"
                "  ECSD_REGISTRY_CA_FILE, ECSD_INSECURE_REGISTRIES (see docs/images.md)\n");
@@ -419,8 +423,21 @@ int cmd_rm(const GlobalOptions& g, const std::vector<std::string>& args) {
 int cmd_gc(const GlobalOptions& g, const std::vector<std::string>& args) {
   GcOptions o;
   for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--min-age" && i + 1 < args.size()) {
+    const std::string& a = args[i];
+    bool has_value = i + 1 < args.size();
+    if (a == "--min-age" && has_value) {
       o.min_blob_age_s = std::atoll(args[++i].c_str());
+    } else if (a == "--images-older-than" && has_value) {
+      o.min_image_age_s = std::atoll(args[++i].c_str());
+      if (o.max_images_per_run == 0) o.max_images_per_run = std::numeric_limits<int>::max();
+    } else if (a == "--max-images" && has_value) {
+      o.max_images_per_run = std::atoi(args[++i].c_str());
+    } else if (a == "--max-blobs" && has_value) {
+      o.max_blobs_per_run = std::atoi(args[++i].c_str());
+    } else if (a == "--keep" && has_value) {
+      auto ref = parse_reference(args[++i]);
+      if (!ref) return error_exit(ref.error());
+      o.in_use.insert(ref->str());
     } else {
       image_usage(stderr);
       return 2;
@@ -430,6 +447,7 @@ int cmd_gc(const GlobalOptions& g, const std::vector<std::string>& args) {
   if (!st) return error_exit(st.error());
   auto r = collect_garbage((*st)->blobs, (*st)->index, &(*st)->layers, o, now_s());
   if (!r) return error_exit(r.error());
+  for (auto& img : r->removed_images) std::printf("removed image %s\n", img.c_str());
   std::printf("removed %zu blobs (%s), %zu layers\n", r->removed_blobs.size(), human_size(r->bytes_freed).c_str(),
               r->removed_layers.size());
   return 0;

@@ -95,7 +95,7 @@ Result<GcResult> collect_garbage(const ContentStore& store, ImageIndex& index, L
                         out));
   ECSD_TRY(store.clean_ingest(24 * 3600));
   if (layers) {
-    auto g = layers->gc(chains_in_use);
+    auto g = layers->gc(chains_in_use, opts.min_blob_age_s);
     if (!g) return fail(g.error());
     out.removed_layers = g->removed;
   }

@@ -239,12 +239,20 @@ Status LayerStore::remove(std::string_view chain_id) {
   return remove_tree(*trash);
 }
 
-Result<LayerGcResult> LayerStore::gc(const std::set<std::string>& in_use) {
+Result<LayerGcResult> LayerStore::gc(const std::set<std::string>& in_use, int64_t min_age_s) {
   LayerGcResult res;
   auto layers = list();
   if (!layers) return std::unexpected(layers.error());
+  std::time_t now_s = std::time(nullptr);
   for (const auto& l : *layers) {
     if (in_use.count(l.chain_id)) continue;
+    if (min_age_s > 0) {
+      // Young layers may belong to a pull whose image record is not written
+      // yet: keep them (age = when the layer was committed).
+      struct stat st;
+      std::string complete = layers_dir_ + "/" + std::string(digest_hex(l.chain_id)) + "/" + kCompleteFile;
+      if (::stat(complete.c_str(), &st) == 0 && now_s - st.st_mtime < min_age_s) continue;
+    }
     ECSD_TRY(remove(l.chain_id));
     res.removed.push_back(l.chain_id);
     res.bytes_freed += l.size;

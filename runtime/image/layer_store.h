@@ -111,9 +111,11 @@ class LayerStore {
 
   // Removes one layer (no error if absent). Callers must know it is unused.
   Status remove(std::string_view chain_id);
-  // Removes every complete layer whose chain id is not in in_use, and
-  // leftover temp dirs older than an hour (crashed unpacks).
-  Result<LayerGcResult> gc(const std::set<std::string>& in_use);
+  // Removes every complete layer whose chain id is not in in_use and that
+  // was committed at least min_age_s ago (a concurrent pull commits layers
+  // before it records its image), and leftover temp dirs older than an hour
+  // (crashed unpacks).
+  Result<LayerGcResult> gc(const std::set<std::string>& in_use, int64_t min_age_s = 0);
 
   const std::string& root() const { return layers_dir_; }  // <images_root>/layers
 

@@ -149,6 +149,10 @@ Result<OverlayMount> mount_image_rootfs(const LayerStore& store, const std::vect
     if (!store.has(*it)) return fail_invalid("rootfs: layer " + *it + " is not in the layer store");
     spec.lower_dirs.push_back(store.diff_path(*it));
   }
+  // The parent (e.g. <images-root>/containers) is created on first use; the
+  // container dir itself must be new.
+  if (auto slash = container_dir.find_last_of('/'); slash != std::string::npos && slash > 0)
+    ECSD_TRY(make_dirs(container_dir.substr(0, slash), 0700));
   if (::mkdir(container_dir.c_str(), 0700) != 0) return fail_sys(errno, "mkdir", container_dir);
   spec.upper_dir = container_dir + "/upper";
   spec.work_dir = container_dir + "/work";

@@ -130,5 +130,45 @@ TEST_F(ImageStore, RemoveKeepsSharedContentAndGcCollects) {
   EXPECT_TRUE(layer_names(data).empty());
 }
 
+TEST_F(ImageStore, GcRemovesUnusedImagesByAge) {
+  Registry reg(tmp / "reg");
+  push_layers(reg.addr(), {"base", "rich"});
+  std::string base = reg.addr() + "/ecsd-test/layers:base", rich = reg.addr() + "/ecsd-test/layers:rich";
+  ASSERT_EQ(ecsd(data, "image pull " + base).rc, 0);
+  ASSERT_EQ(ecsd(data, "image pull " + rich).rc, 0);
+  // Nothing is old enough.
+  auto none = ecsd(data, "image gc --images-older-than 3600 --min-age 0");
+  ASSERT_EQ(none.rc, 0) << none.err;
+  EXPECT_EQ(none.out.find("removed image"), std::string::npos) << none.out;
+  // Everything unused for 0 s goes, except what is kept.
+  auto gc = ecsd(data, "image gc --images-older-than 0 --keep " + rich + " --min-age 0");
+  ASSERT_EQ(gc.rc, 0) << gc.err;
+  EXPECT_NE(gc.out.find("removed image " + base), std::string::npos) << gc.out;
+  auto ls = ecsd(data, "image ls");
+  EXPECT_EQ(ls.out.find(base), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find(rich), std::string::npos) << ls.out;
+  // The base layer is still used by rich.
+  EXPECT_EQ(layer_names(data).size(), 2u);
+  auto un = ecsd(data, "image unpack --policy once " + rich + " " + (tmp / "r"));
+  ASSERT_EQ(un.rc, 0) << un.err;
+  EXPECT_EQ(tree_manifest(tmp / "r"), tree_manifest(umoci_rootfs("rich", tmp / "umoci")));
+  EXPECT_EQ(store_problems(data), "");
+}
+
+TEST_F(ImageStore, GcKeepsYoungUnreferencedLayers) {
+  Registry reg(tmp / "reg");
+  push_layers(reg.addr(), {"base"});
+  std::string base = reg.addr() + "/ecsd-test/layers:base";
+  ASSERT_EQ(ecsd(data, "image pull " + base).rc, 0);
+  // As if a pull had committed its layer but not yet recorded its image.
+  sh("echo '{\"images\":[]}' > " + data + "/images/images.json");
+  ASSERT_EQ(ecsd(data, "image gc").rc, 0);  // default --min-age 3600
+  EXPECT_EQ(layer_names(data).size(), 1u);
+  auto gc = ecsd(data, "image gc --min-age 0");
+  ASSERT_EQ(gc.rc, 0) << gc.err;
+  EXPECT_TRUE(layer_names(data).empty()) << gc.out;
+  EXPECT_TRUE(blob_names(data).empty()) << gc.out;
+}
+
 }  // namespace
 }  // namespace ecsd::image_test
