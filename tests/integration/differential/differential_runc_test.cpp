@@ -50,8 +50,8 @@ for f in memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/
 done
 echo "dev $(ls /dev | sort | tr '\n' ' ')"
 echo "kcore $(wc -c < /proc/kcore 2>&1)"
-# device cgroup: a node outside the allowed list (tun opens without caps)
-mknod /dev/probe-tun c 10 200 2>/dev/null; if (exec 3</dev/probe-tun) 2>/dev/null; then echo "tun opened"; else echo "tun denied"; fi
+# device cgroup: a node outside the allowed list (kmsg opens write-only without caps)
+mknod /dev/probe-kmsg c 1 11 2>/dev/null; if (exec 3>/dev/probe-kmsg) 2>/dev/null; then echo "kmsg opened"; else echo "kmsg denied"; fi
 touch /probe-rootfs-write 2>/dev/null && echo "rootfs writable" || echo "rootfs readonly"
 touch /proc/sys/kernel/probe 2>/dev/null; echo "procsys $(cat /proc/sys/kernel/hostname 2>&1)"
 exit 0
