@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "common/file_util.h"
 
 namespace ecsd::acs {
@@ -75,20 +77,21 @@ uint64_t ChangeBatcher::safe_cursor(uint64_t last_fed) const {
   return c;
 }
 
-uint64_t load_cursor(const std::string& path) {
+uint64_t load_cursor(const std::string& path, std::set<uint64_t>* sent) {
   if (path.empty()) return 0;
   auto text = read_file(path);
   if (!text) return 0;
-  try {
-    return std::stoull(std::string(trim(*text)));
-  } catch (...) {
-    return 0;
-  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.contains("cursor") || !j["cursor"].is_number_unsigned()) return 0;
+  if (sent && j.contains("sent") && j["sent"].is_array())
+    for (const auto& s : j["sent"])
+      if (s.is_number_unsigned()) sent->insert(s.get<uint64_t>());
+  return j["cursor"].get<uint64_t>();
 }
 
 Reporter::Reporter(std::string cluster, ecs::Client& client, EventSource& source, std::string cursor_path)
     : cluster_(cluster), client_(client), source_(source), cursor_path_(std::move(cursor_path)), batcher_(cluster) {
-  stats_.cursor = load_cursor(cursor_path_);
+  stats_.cursor = load_cursor(cursor_path_, &sent_);
 }
 
 void Reporter::stop() {
@@ -110,11 +113,13 @@ void Reporter::submit_extra(const ecs::TaskChange& change) {
 void Reporter::save_cursor(uint64_t c) {
   {
     std::lock_guard lock(mu_);
-    if (c <= stats_.cursor) return;
-    stats_.cursor = c;
+    if (c > stats_.cursor) stats_.cursor = c;
+    c = stats_.cursor;
   }
+  sent_.erase(sent_.begin(), sent_.upper_bound(c));
   if (cursor_path_.empty()) return;
-  auto s = write_file_atomic(cursor_path_, std::to_string(c) + "\n");
+  nlohmann::json j{{"cursor", c}, {"sent", sent_}};
+  auto s = write_file_atomic(cursor_path_, j.dump() + "\n");
   if (!s) spdlog::warn("reporter: saving the cursor: {}", s.error().message);
 }
 
@@ -161,8 +166,13 @@ void Reporter::run() {
     auto events = source_.wait_events(fed, 500);
     for (const auto& e : events) {
       if (e.seq <= fed) continue;
-      for (const auto& [seq, change] : batcher_.add(e)) {
+      auto ready = batcher_.add(e);
+      if (sent_.count(e.seq)) {
+        ready.clear();  // submitted before a restart: replayed only to rebuild the batcher
+      }
+      for (const auto& [seq, change] : ready) {
         if (!submit(change)) return;
+        sent_.insert(e.seq);
       }
       fed = e.seq;
       save_cursor(batcher_.safe_cursor(fed));

@@ -7,9 +7,12 @@
 // has been reported RUNNING a container change goes at once (a non-essential
 // container exiting); PULLED/CREATED and task PENDING are not reported.
 // The Reporter submits bodies one at a time, retrying retryable errors
-// without end (backoff capped), and persists a cursor (the highest event
-// sequence number up to which everything is reported) after each success, so
-// a restart resumes where it stopped; at most the change in flight is sent twice.
+// without end (backoff capped), and persists after each success a cursor (the
+// highest event sequence number up to which everything is reported) plus the
+// sequence numbers above it whose bodies were already sent (held container
+// events keep the cursor back). A restart replays the events above the
+// cursor through the batcher, skipping what was sent, so at most the change
+// in flight is sent twice and nothing is sent out of order.
 #pragma once
 
 #include <atomic>
@@ -84,6 +87,7 @@ class Reporter {
  private:
   bool submit(const ecs::TaskChange& c);
   void save_cursor(uint64_t c);
+  std::set<uint64_t> sent_;  // seqs above the cursor whose bodies were submitted
 
   std::string cluster_;
   ecs::Client& client_;
@@ -97,7 +101,7 @@ class Reporter {
   ReporterStats stats_;
 };
 
-// Reads a cursor file (0 when absent or unreadable).
-uint64_t load_cursor(const std::string& path);
+// Reads a cursor file (0 when absent or unreadable): {"cursor": N, "sent": [...]}.
+uint64_t load_cursor(const std::string& path, std::set<uint64_t>* sent = nullptr);
 
 }  // namespace ecsd::acs

@@ -62,6 +62,8 @@ std::vector<Attribute> instance_attributes(const config::Config& cfg) {
   // Task-level cpu/memory become limits on the task cgroup (engine).
   cap("ecs.capability.task-cpu-mem-limit");
   if (!cfg.disable_privileged) cap("com.amazonaws.ecs.capability.privileged-container");
+  // ECR pulls with the instance's credentials (ecr_credentials.h).
+  cap("com.amazonaws.ecs.capability.ecr-auth");
   // ACS containers carry dockerConfig in Docker Engine API form; ECS places
   // task definitions by the API versions an agent claims.
   for (int v = 17; v <= 32; ++v) cap("com.amazonaws.ecs.capability.docker-remote-api.1." + std::to_string(v));

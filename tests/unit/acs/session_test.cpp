@@ -4,6 +4,7 @@
 // order through injected 5xx.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "agent/acs/reporter.h"
@@ -268,4 +269,67 @@ TEST(Reporter, EveryChangeArrivesInOrderThroughServerErrors) {
   auto d = c.cp.aws_cli("ecs describe-tasks --cluster bars --tasks " + arns[0]);
   EXPECT_EQ(d["tasks"][0]["lastStatus"], "STOPPED");
   EXPECT_EQ(d["tasks"][0]["stoppedReason"], "Essential container in task exited");
+}
+
+TEST(Reporter, RestartReplaysWithoutResendingOrReordering) {
+  Cluster c;
+  ASSERT_TRUE(c.cp.ready);
+  auto a = c.cp.aws_cli("ecs run-task --cluster bars --task-definition web");
+  auto b = c.cp.aws_cli("ecs run-task --cluster bars --task-definition web");
+  ASSERT_FALSE(a.is_null());
+  ASSERT_FALSE(b.is_null());
+  std::string ta = a["tasks"][0]["taskArn"], tb = b["tasks"][0]["taskArn"];
+  auto event = [](uint64_t seq, const std::string& task, const std::string& container, const std::string& status) {
+    Event e;
+    e.seq = seq;
+    e.task_arn = task;
+    e.container = container;
+    e.status = status;
+    e.runtime_id = "rt";
+    e.at = 1795558814.0 + seq;
+    return e;
+  };
+  // A's container RUNNING is held (its task is not RUNNING yet) while B runs and stops.
+  std::vector<Event> all = {event(1, ta, "web", "RUNNING"), event(2, tb, "web", "RUNNING"), event(3, tb, "", "RUNNING"),
+                            event(4, tb, "web", "STOPPED"),  event(5, tb, "", "STOPPED"),    event(6, ta, "", "RUNNING"),
+                            event(7, ta, "web", "STOPPED"),  event(8, ta, "", "STOPPED")};
+  char tmpl[] = "/tmp/ecsd-reporter-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string cursor = dir + "/cursor";
+  {
+    ScriptedSource first;
+    first.events.assign(all.begin(), all.begin() + 5);
+    Reporter r("bars", *c.client, first, cursor);
+    std::thread t([&] { r.run(); });
+    bool ok = eventually([&] { return r.stats().submitted == 3; });  // B RUNNING, B web STOPPED, B STOPPED
+    if (!ok) {
+      r.stop();
+      t.join();
+      FAIL() << "submitted " << r.stats().submitted << " dropped " << r.stats().dropped << " retries " << r.stats().retries << " " << c.cp.state()["violations"];
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    r.stop();
+    t.join();
+    EXPECT_EQ(r.stats().cursor, 0u);  // held back by A's container event
+  }
+  std::set<uint64_t> sent;
+  EXPECT_EQ(load_cursor(cursor, &sent), 0u);
+  EXPECT_EQ(sent, (std::set<uint64_t>{3, 4, 5}));
+  {
+    ScriptedSource second;  // the restarted agent sees every event again
+    second.events = all;
+    Reporter r("bars", *c.client, second, cursor);
+    std::thread t([&] { r.run(); });
+    ASSERT_TRUE(eventually([&] { return r.stats().cursor == 8; }));
+    r.stop();
+    t.join();
+    EXPECT_EQ(r.stats().submitted, 3u);  // A RUNNING (with its container), A web STOPPED, A STOPPED; nothing of B again
+  }
+  std::remove(cursor.c_str());
+  rmdir(dir.c_str());
+  auto st = c.cp.state();
+  EXPECT_TRUE(st["violations"].empty()) << st["violations"];
+  EXPECT_EQ(st["state_changes"].size(), 6u);
+  EXPECT_EQ(st["tasks"][ta]["reports"], nlohmann::json::parse(R"(["RUNNING","STOPPED"])"));
+  EXPECT_EQ(st["tasks"][tb]["reports"], nlohmann::json::parse(R"(["RUNNING","STOPPED"])"));
 }
