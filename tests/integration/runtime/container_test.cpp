@@ -89,8 +89,13 @@ TEST_F(RuntimeRootTest, InsideADefaultContainer) {
   // Masked paths: files read as empty, directories are empty.
   EXPECT_EQ(m["keys"], "[]");
   EXPECT_EQ(m["timer_list"], "[]");
-  EXPECT_EQ(m["firmware"], "[]");
-  EXPECT_EQ(m["acpi"], "[]");
+  // (masked only where the host has them)
+  if (fs::exists("/sys/firmware")) {
+    EXPECT_EQ(m["firmware"], "[]");
+  }
+  if (fs::exists("/proc/acpi")) {
+    EXPECT_EQ(m["acpi"], "[]");
+  }
   EXPECT_EQ(m["procsys"], "readonly");
   EXPECT_EQ(m["rootfs"], "readonly");
   // Without CAP_SYS_ADMIN (and with the seccomp profile) both are refused.
@@ -430,7 +435,9 @@ TEST_F(RuntimeRootTest, PrivilegedMeansEveryHostCapabilityNoSeccompHostDevicesRw
   EXPECT_EQ(m["mount/sys/fs/cgroup"], "tmpfs rw");
   EXPECT_EQ(m["procsys"], "writable");
   EXPECT_NE(m["timer_list"], "[]") << "no masked paths";
-  EXPECT_NE(m["firmware"], "[]");
+  if (fs::exists("/sys/firmware") && !fs::is_empty("/sys/firmware")) {
+    EXPECT_NE(m["firmware"], "[]");
+  }
   EXPECT_EQ(m["mount"], "allowed");
   EXPECT_EQ(m["extra"].substr(0, 1), "c") << "host device " << extra << ": " << r.out;
 }
