@@ -26,8 +26,16 @@ struct Recorder : SessionHandler {
     std::lock_guard l(mu);
     tasks.insert(tasks.end(), t.begin(), t.end());
   }
-  std::vector<std::string> running_task_arns() override { return {}; }
-  void stop_tasks(const std::vector<std::string>&) override {}
+  std::vector<std::string> running;
+  std::vector<std::string> stopped;
+  std::vector<std::string> running_task_arns() override {
+    std::lock_guard l(mu);
+    return running;
+  }
+  void stop_tasks(const std::vector<std::string>& arns) override {
+    std::lock_guard l(mu);
+    stopped.insert(stopped.end(), arns.begin(), arns.end());
+  }
   size_t count() {
     std::lock_guard l(mu);
     return tasks.size();
@@ -145,6 +153,36 @@ TEST(AcsSession, ReceivesRunTaskAcksAndReconnects) {
   s.stop();
   t.join();
   EXPECT_FALSE(s.status().connected);
+}
+
+TEST(AcsSession, TaskManifestLeadsToVerifiedStops) {
+  Cluster c;
+  ASSERT_TRUE(c.cp.ready);
+  auto run = c.cp.aws_cli("ecs run-task --cluster bars --task-definition web");
+  ASSERT_FALSE(run.is_null());
+  std::string wanted = run["tasks"][0]["taskArn"];
+  std::string ghost = "arn:aws:ecs:us-east-1:123456789012:task/bars/0000000000000000000000000000dead";
+  Recorder rec;
+  rec.running = {wanted, ghost};  // the agent runs a task ECS no longer knows
+  Session s(c.session_options(), rec);
+  std::thread t([&] { s.run(); });
+  ASSERT_TRUE(eventually([&] { return rec.count() == 1; }));
+  c.cp.post("/_cp/acs/manifest");
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(rec.mu);
+    return !rec.stopped.empty();
+  }));
+  {
+    std::lock_guard l(rec.mu);
+    EXPECT_EQ(rec.stopped, std::vector<std::string>{ghost});
+  }
+  auto st = c.cp.state();
+  ASSERT_EQ(st["acs"]["stop_verifications"].size(), 1u);
+  ASSERT_EQ(st["acs"]["stop_verifications"][0].size(), 1u);
+  EXPECT_EQ(st["acs"]["stop_verifications"][0][0]["taskArn"], ghost);
+  EXPECT_EQ(st["acs"]["acks"].size(), 2u);  // the payload and the manifest
+  s.stop();
+  t.join();
 }
 
 TEST(AcsSession, UnacknowledgedPayloadsAreResentAfterADrop) {
