@@ -67,6 +67,15 @@ Result<EngineConfig> config_from_env(std::string data_dir) {
   ECSD_TRY(dur("ECS_CONTAINER_STOP_TIMEOUT", c.stop_timeout_ms));
   ECSD_TRY(dur("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION", c.cleanup_wait_ms));
   ECSD_TRY(dur("ECS_CONTAINER_START_TIMEOUT", c.default_start_timeout_ms));
+  auto str = [](const char* var, std::string& out) {
+    if (const char* v = std::getenv(var); v && *v) out = v;
+  };
+  str("ECSD_BRIDGE_NAME", c.network.bridge_name);
+  str("ECSD_BRIDGE_SUBNET", c.network.subnet);
+  str("ECSD_NETWORK_STATE_DIR", c.network.state_dir);
+  str("ECSD_NETWORK_RUN_DIR", c.network.run_dir);
+  str("ECSD_NFT_TABLE", c.network.nft_table);
+  str("ECSD_VETH_PREFIX", c.network.veth_prefix);
   if (const char* v = std::getenv("ECS_IMAGE_PULL_BEHAVIOR"); v && *v) {
     auto p = image::parse_pull_policy(v);
     if (!p) return fail(p.error().with_context("ECS_IMAGE_PULL_BEHAVIOR"));
@@ -152,11 +161,8 @@ Result<task::Task> parse_source(SourceKind kind, const std::string& json, std::v
 Status check_supported(const task::Task& t) {
   switch (t.network_mode) {
     case task::NetworkMode::host:
-    case task::NetworkMode::none: break;
-    case task::NetworkMode::bridge:
-      return fail_invalid(
-          "networkMode: bridge (the ECS default when networkMode is absent) is not supported by ecsd yet; "
-          "set \"networkMode\": \"host\" or \"none\"");
+    case task::NetworkMode::none:
+    case task::NetworkMode::bridge: break;
     case task::NetworkMode::awsvpc:
       return fail_invalid("networkMode: awsvpc is not supported by ecsd; use \"host\" or \"none\"");
   }
@@ -366,6 +372,19 @@ Status Engine::Impl::recover() {
     commit(t, ev);
     order.push_back(t.id);
     tasks.emplace(t.id, std::move(t));
+  }
+  // Bridge networks of tasks that still run are kept; everything else of
+  // ours (a crash between setup and save, stopped tasks) is torn down.
+  std::vector<std::string> keep;
+  for (const auto& [id, t] : tasks)
+    if (t.known != task::TaskStatus::stopped && t.model.network_mode == task::NetworkMode::bridge) keep.push_back(id);
+  if (!keep.empty()) {
+    if (auto s = open_network(); !s) {
+      std::fprintf(stderr, "ecsd engine: bridge networking: %s\n", s.error().message.c_str());
+    } else {
+      for (const auto& id : keep)
+        if (auto tn = network->lookup(id)) task_networks[id] = std::move(*tn);
+    }
   }
   return {};
 }

@@ -26,6 +26,7 @@
 #include "agent/engine/records.h"
 #include "common/error.h"
 #include "runtime/image/credentials.h"
+#include "netns/network.h"
 #include "runtime/image/pull_policy.h"
 
 namespace ecsd::engine {
@@ -40,6 +41,10 @@ struct EngineConfig {
   std::optional<HostCapacity> capacity;         // default: detect_host_capacity()
   // Registry credentials asked before the Docker config files (ECR, from `ecsd agent`).
   std::shared_ptr<image::CredentialProvider> registry_credentials;
+  // Bridge-mode networking (netns/network.h), opened on first use. Defaults:
+  // netns's, overridable by ECSD_BRIDGE_NAME, ECSD_BRIDGE_SUBNET,
+  // ECSD_NETWORK_STATE_DIR, ECSD_NETWORK_RUN_DIR, ECSD_NFT_TABLE, ECSD_VETH_PREFIX.
+  netns::NetworkConfig network;
   // Called on the engine thread for every state change, after it is durable.
   std::function<void(const StateChange&)> on_change;
 };

@@ -78,6 +78,55 @@ int64_t log_option_bytes(const std::map<std::string, std::string>& opts, const c
 
 }  // namespace
 
+Status Engine::Impl::open_network() {
+  if (network) return {};
+  auto n = netns::Network::open(cfg.network);
+  if (!n) return fail(n.error().with_context("bridge networking"));
+  network = std::move(*n);
+  // Keep the networks of our running bridge tasks; remove what a crash
+  // between setup and saving left behind.
+  std::vector<std::string> keep;
+  for (const auto& [id, t] : tasks)
+    if (t.known != task::TaskStatus::stopped && t.model.network_mode == task::NetworkMode::bridge) keep.push_back(id);
+  auto rep = network->recover(keep);
+  for (const auto& e : rep.errors) std::fprintf(stderr, "ecsd engine: network recovery: %s\n", e.message.c_str());
+  return {};
+}
+
+Result<const netns::TaskNetwork*> Engine::Impl::task_network(TaskRecord& t) {
+  if (auto it = task_networks.find(t.id); it != task_networks.end()) return &it->second;
+  ECSD_TRY(open_network());
+  if (auto tn = network->lookup(t.id)) return &(task_networks[t.id] = std::move(*tn));
+  netns::TaskNetworkRequest req;
+  req.id = t.id;
+  req.mode = netns::Mode::bridge;
+  for (const auto& c : t.model.containers)
+    for (const auto& p : c.port_mappings) {
+      netns::PortMapping pm;
+      if (!p.container_port_range.empty()) {
+        auto dash = p.container_port_range.find('-');
+        pm.container_port = static_cast<uint16_t>(std::atoi(p.container_port_range.c_str()));
+        if (dash != std::string::npos)
+          pm.container_port_end = static_cast<uint16_t>(std::atoi(p.container_port_range.c_str() + dash + 1));
+      } else {
+        pm.container_port = static_cast<uint16_t>(p.container_port);
+        pm.host_port = static_cast<uint16_t>(p.host_port.value_or(0));
+      }
+      pm.protocol = p.protocol == "udp" ? netns::Protocol::udp : netns::Protocol::tcp;
+      req.port_mappings.push_back(pm);
+    }
+  auto tn = network->setup(req);
+  if (!tn) return fail(tn.error().with_context("networkMode bridge"));
+  return &(task_networks[t.id] = std::move(*tn));
+}
+
+void Engine::Impl::teardown_network(const TaskRecord& t) {
+  if (t.model.network_mode != task::NetworkMode::bridge || !network) return;
+  if (auto s = network->teardown(t.id); !s)
+    std::fprintf(stderr, "ecsd engine: network teardown %s: %s\n", t.id.c_str(), s.error().message.c_str());
+  task_networks.erase(t.id);
+}
+
 std::string Engine::Impl::container_dir(const TaskRecord& t, const ContainerRecord& c) const {
   return task_dir(t.id) + "/" + c.name;
 }
@@ -135,6 +184,13 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
   in.group = read_in_root(rootfs, "/etc/group");
   in.cgroups_path = "ecsd/" + t.id + "/" + c.name;
   in.host_network = task.network_mode == task::NetworkMode::host;
+  const netns::TaskNetwork* tnet = nullptr;
+  if (task.network_mode == task::NetworkMode::bridge) {
+    auto tn = task_network(t);
+    if (!tn) return fail(tn.error());
+    tnet = *tn;
+    in.netns_path = tnet->netns_path;
+  }
   in.host_bounding = host_bounding;
   if (m.privileged) {
     auto devs = runtime::list_host_devices();
@@ -208,7 +264,7 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
     resolv = netns::render_resolv_conf({m.dns_servers, m.dns_search_domains}, host_resolv);
   std::string hosts = in.host_network
                           ? netns::render_host_mode_hosts(read_file("/etc/hosts").value_or(""), extra)
-                          : netns::render_hosts(in.hostname, "", extra);
+                          : netns::render_hosts(in.hostname, tnet ? tnet->ip : "", extra);
   in.resolv_conf_path = dir + "/resolv.conf";
   in.hosts_path = dir + "/hosts";
   in.hostname_path = dir + "/hostname";
@@ -273,6 +329,23 @@ Status Engine::Impl::create_container(TaskRecord& t, ContainerRecord& c) {
       if (p.container_port > 0)
         c.bindings.push_back({"0.0.0.0", static_cast<int>(p.container_port),
                               static_cast<int>(p.host_port.value_or(p.container_port)), p.protocol});
+  if (tnet)
+    for (const auto& b : tnet->bindings) {
+      std::string proto = b.protocol == netns::Protocol::udp ? "udp" : "tcp";
+      for (const auto& p : m.port_mappings) {
+        bool in_range = false;
+        if (!p.container_port_range.empty()) {
+          int lo = std::atoi(p.container_port_range.c_str());
+          auto dash = p.container_port_range.find('-');
+          int hi = dash == std::string::npos ? lo : std::atoi(p.container_port_range.c_str() + dash + 1);
+          in_range = b.container_port >= lo && b.container_port <= hi;
+        }
+        if ((p.container_port == b.container_port || in_range) && p.protocol == proto) {
+          c.bindings.push_back({b.bind_ip, b.container_port, b.host_port, proto});
+          break;
+        }
+      }
+    }
   if (UniqueFd pfd = open_pidfd(c.shim_pid)) watches[c.runtime_id] = std::move(pfd);
   ready_images.erase(c.runtime_id);
   return {};

@@ -17,6 +17,7 @@
 #include "agent/engine/store.h"
 #include "cgroups/cgroup.h"
 #include "common/unique_fd.h"
+#include "netns/network.h"
 #include "runtime/capabilities.h"
 #include "runtime/spec.h"
 #include "runtime/state_store.h"
@@ -70,6 +71,8 @@ struct Engine::Impl {
   std::map<std::string, int64_t> kill_sent;           // runtime id -> SIGKILL time
   std::map<std::string, int64_t> wait_since;          // runtime id -> dependency wait start
   int64_t next_rotate_ms = 0;
+  std::unique_ptr<netns::Network> network;            // bridge mode, opened on first use
+  std::map<std::string, netns::TaskNetwork> task_networks;  // task id -> its bridge network
   std::vector<PullResult> pull_results;               // guarded by mu
   std::vector<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> pull_threads;
   std::atomic<uint64_t> last_seq{0};
@@ -102,6 +105,9 @@ struct Engine::Impl {
   void rotate_logs(TaskRecord& t);
   Status ensure_task_cgroup(const TaskRecord& t);
   std::string container_dir(const TaskRecord& t, const ContainerRecord& c) const;
+  Status open_network();
+  Result<const netns::TaskNetwork*> task_network(TaskRecord& t);
+  void teardown_network(const TaskRecord& t);
   std::string task_dir(const std::string& id) const { return cfg.data_dir + "/tasks/" + id; }
   std::string logs_dir(const std::string& id) const { return cfg.data_dir + "/logs/" + id; }
 

@@ -280,6 +280,7 @@ void Engine::Impl::step(TaskRecord& t, std::vector<StateChange>& ev) {
         t.stopped_reason = r ? *r : "All containers in task exited";
       }
       if (admitted.erase(t.id)) used -= task_need(t.model);
+      teardown_network(t);
     }
     ev.push_back(task_event(t));
   }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cgroups/cgroup.h"
+#include "netns/network.h"
 #include "runtime/capabilities.h"
 
 using nlohmann::json;
@@ -25,6 +26,7 @@ using nlohmann::json;
 namespace {
 
 std::string g_tmp, g_data, g_image, g_reg_dir;
+ecsd::netns::NetworkConfig g_net;  // unique bridge, table and dirs for this run
 pid_t g_daemon = 0;
 
 struct CmdResult {
@@ -58,6 +60,12 @@ void start_daemon(const std::string& cleanup_wait = "1h") {
   if (p == 0) {
     ::setenv("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION", cleanup_wait.c_str(), 1);
     ::setenv("ECS_CONTAINER_STOP_TIMEOUT", "10s", 1);
+    ::setenv("ECSD_BRIDGE_NAME", g_net.bridge_name.c_str(), 1);
+    ::setenv("ECSD_BRIDGE_SUBNET", g_net.subnet.c_str(), 1);
+    ::setenv("ECSD_NETWORK_STATE_DIR", g_net.state_dir.c_str(), 1);
+    ::setenv("ECSD_NETWORK_RUN_DIR", g_net.run_dir.c_str(), 1);
+    ::setenv("ECSD_NFT_TABLE", g_net.nft_table.c_str(), 1);
+    ::setenv("ECSD_VETH_PREFIX", g_net.veth_prefix.c_str(), 1);
     std::string log = g_data + "/daemon-test.log";
     FILE* f = std::freopen(log.c_str(), "a", stderr);
     (void)f;
@@ -173,6 +181,13 @@ class EngineRoot : public ::testing::Test {
     auto push = sh("ECSD_BUSYBOX_LAYOUT=" + g_tmp + "/layout " + fx + "/push-busybox " + addr);
     ASSERT_EQ(push.rc, 0) << push.out;
     g_image = addr + "/ecsd-test/busybox:latest";
+    std::string uniq = std::to_string(::getpid() % 100000);
+    g_net.bridge_name = "ebre" + uniq;
+    g_net.subnet = "10.2" + std::to_string(::getpid() % 50) + "." + std::to_string(::getpid() % 250) + ".0/24";
+    g_net.state_dir = g_tmp + "/netstate";
+    g_net.run_dir = g_tmp + "/netrun";
+    g_net.nft_table = "ecsde_" + uniq;
+    g_net.veth_prefix = "ve";
     start_daemon();
   }
   static void TearDownTestSuite() {
@@ -190,6 +205,9 @@ class EngineRoot : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     stop_daemon(SIGTERM);
+    // The bridge and nftables table the daemon created for bridge tasks.
+    if (::access(g_net.state_dir.c_str(), F_OK) == 0)
+      if (auto n = ecsd::netns::Network::open(g_net)) (void)(*n)->remove_all();
     sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_reg_dir);
     sh("umount -R " + g_data + "/tasks/*/*/rootfs 2>/dev/null; rm -rf " + g_tmp);
   }
@@ -405,6 +423,33 @@ TEST_F(EngineRoot, VolumesHostTaskScopedAndVolumesFrom) {
   EXPECT_EQ(logs(id, "reader"), "shared\nread-only\n");
 }
 
+TEST_F(EngineRoot, BridgeModePortMappingHostsAndTeardown) {
+  json c = cdef("web", "echo page > /tmp/index.html; grep -w $(hostname) /etc/hosts; exec httpd -f -p 8080 -h /tmp");
+  c["portMappings"] = {{{"containerPort", 8080}}};  // dynamic host port
+  json td = {{"family", "bridged"}, {"containerDefinitions", json::array({c})}};  // networkMode absent: bridge
+  std::string id = submit(td);
+  auto t = wait_running(id);
+  const auto& b = container(t, "web")["networkBindings"];
+  ASSERT_EQ(b.size(), 1u) << t.dump(2);
+  EXPECT_EQ(b[0].value("containerPort", 0), 8080);
+  int host_port = b[0].value("hostPort", 0);
+  EXPECT_GT(host_port, 0);
+  std::string body;
+  for (int i = 0; i < 50 && body != "page\n"; ++i) {
+    body = sh("curl -s --max-time 2 http://127.0.0.1:" + std::to_string(host_port) + "/index.html").out;
+    if (body != "page\n") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(body, "page\n");
+  // /etc/hosts names the task's own bridge address.
+  std::string hosts = logs(id, "web");
+  EXPECT_EQ(hosts.rfind("10.", 0), 0u) << hosts;
+  struct stat st {};
+  EXPECT_EQ(::stat((g_net.run_dir + "/netns/" + id).c_str(), &st), 0);
+  sh(ecsd() + " stop " + id);
+  wait_stopped(id);
+  EXPECT_NE(::stat((g_net.run_dir + "/netns/" + id).c_str(), &st), 0) << "network namespace left after stop";
+}
+
 TEST_F(EngineRoot, BadTaskDefinitionsNameTheFieldAndStartNothing) {
   auto before = json::parse(sh(ecsd() + " ps -a --json").out, nullptr, false).size();
   json c = cdef("a", "true");
@@ -429,7 +474,7 @@ TEST_F(EngineRoot, BadTaskDefinitionsNameTheFieldAndStartNothing) {
   EXPECT_NE(r.out.find("mountPoints"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("nope"), std::string::npos) << r.out;
 
-  r = sh(ecsd() + " run -d " + write_taskdef(taskdef("bad4", json::array({cdef("x", "true")}), "bridge")));
+  r = sh(ecsd() + " run -d " + write_taskdef(taskdef("bad4", json::array({cdef("x", "true")}), "awsvpc")));
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.out.find("networkMode"), std::string::npos) << r.out;
 
