@@ -35,6 +35,7 @@
 #include "agent/engine/server.h"
 #include "common/file_util.h"
 #include "common/version.h"
+#include "runtime/image/reference.h"
 
 namespace ecsd::cli {
 namespace {
@@ -107,8 +108,25 @@ class EngineEvents : public acs::EventSource {
 
 class AgentTasks : public acs::SessionHandler {
  public:
-  AgentTasks(engine::Engine& e, std::string cluster) : engine_(e), cluster_(std::move(cluster)) {}
+  AgentTasks(engine::Engine& e, std::string cluster, std::shared_ptr<ecs::EcrCredentialProvider> ecr)
+      : engine_(e), cluster_(std::move(cluster)), ecr_(std::move(ecr)) {}
   void set_reporter(acs::Reporter* r) { reporter_ = r; }
+
+  // executionRoleCredentials: used for ECR tokens of the task's registries.
+  void note_execution_role(const nlohmann::json& t) {
+    if (!ecr_ || !t.contains("executionRoleCredentials") || !t["executionRoleCredentials"].is_object()) return;
+    const auto& c = t["executionRoleCredentials"];
+    aws::Credentials creds;
+    creds.access_key_id = c.value("accessKeyId", "");
+    creds.secret_access_key = c.value("secretAccessKey", "");
+    creds.session_token = c.value("sessionToken", "");
+    creds.source = "execution-role:" + c.value("roleArn", "");
+    if (auto exp = aws::parse_iso8601(c.value("expiration", "")); exp) creds.expiration = *exp;
+    if (creds.access_key_id.empty() || creds.secret_access_key.empty()) return;
+    if (t.contains("containers") && t["containers"].is_array())
+      for (const auto& ct : t["containers"])
+        if (auto ref = image::parse_reference(ct.value("image", ""))) ecr_->set_host_credentials(ref->domain, creds);
+  }
 
   void on_tasks(const std::vector<nlohmann::json>& tasks) override {
     for (const auto& t : tasks) {
@@ -128,6 +146,7 @@ class AgentTasks : public acs::SessionHandler {
         continue;
       }
       if (existing) continue;  // ACS re-sent it
+      note_execution_role(t);
       auto id = engine_.submit(engine::SourceKind::acs, t.dump(), arn);
       if (!id) {
         spdlog::error("task {} refused: {}", arn, id.error().message);
@@ -168,6 +187,7 @@ class AgentTasks : public acs::SessionHandler {
   }
   engine::Engine& engine_;
   std::string cluster_;
+  std::shared_ptr<ecs::EcrCredentialProvider> ecr_;
   acs::Reporter* reporter_ = nullptr;
 };
 
@@ -317,11 +337,13 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
   cap.memory_mib = resources->memory_mib;
   for (auto p : resources->ports) cap.reserved_ports.insert({p, "tcp"});
   ecfg->capacity = cap;
+  std::shared_ptr<ecs::EcrCredentialProvider> ecr;
   {
     ecs::EcrCredentialProvider::Options eo;
     eo.region = region;
     eo.credentials = creds;
-    ecfg->registry_credentials = std::make_shared<ecs::EcrCredentialProvider>(eo);
+    ecr = std::make_shared<ecs::EcrCredentialProvider>(eo);
+    ecfg->registry_credentials = ecr;
   }
   std::atomic<engine::Server*> server_ptr{nullptr};
   ecfg->on_change = [&server_ptr](const engine::StateChange&) {
@@ -342,7 +364,7 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
   // Reporter and ACS session.
   EngineEvents events(**eng);
   acs::Reporter reporter(cfg.cluster, client, events, agent_dir + "/reporter.cursor");
-  AgentTasks tasks(**eng, cfg.cluster);
+  AgentTasks tasks(**eng, cfg.cluster, ecr);
   tasks.set_reporter(&reporter);
   acs::SessionOptions so;
   so.cluster = cfg.cluster;

@@ -43,9 +43,21 @@ Result<std::optional<image::Credentials>> EcrCredentialProvider::get(std::string
       if (h == host) ecr = EcrHost{"", opts_.region};
   }
   if (!ecr) return std::optional<image::Credentials>{};
+  std::shared_ptr<aws::CredentialsChain> signer = opts_.credentials;
   std::string key(host);
   {
     std::lock_guard lock(mu_);
+    auto hc = host_creds_.find(key);
+    if (hc != host_creds_.end()) {
+      if (!hc->second.expiration || *hc->second.expiration > std::chrono::system_clock::now()) {
+        std::vector<std::unique_ptr<aws::CredentialsProvider>> v;
+        v.push_back(std::make_unique<aws::StaticProvider>(hc->second));
+        signer = std::make_shared<aws::CredentialsChain>(std::move(v));
+        key += "|" + hc->second.access_key_id;
+      } else {
+        host_creds_.erase(hc);
+      }
+    }
     auto it = cache_.find(key);
     if (it != cache_.end() && it->second.expires - std::chrono::minutes(5) > std::chrono::system_clock::now())
       return std::optional<image::Credentials>(it->second.creds);
@@ -53,7 +65,7 @@ Result<std::optional<image::Credentials>> EcrCredentialProvider::get(std::string
   ClientOptions co;
   co.region = ecr->region.empty() ? opts_.region : ecr->region;
   co.endpoint = opts_.endpoint.empty() ? aws::service_endpoint("ecr", co.region) : opts_.endpoint;
-  co.credentials = opts_.credentials;
+  co.credentials = signer;
   co.target_prefix = "AmazonEC2ContainerRegistry_V20150921.";
   co.signing_service = "ecr";
   co.user_agent = "ecsd";
@@ -65,14 +77,15 @@ Result<std::optional<image::Credentials>> EcrCredentialProvider::get(std::string
     std::lock_guard lock(mu_);
     ++requests_;
   }
-  if (!r) return fail_invalid("ECR credentials for " + key + ": " + r.error().str());
+  if (!r) return fail_invalid("ECR credentials for " + std::string(host) + ": " + r.error().str());
   if (!r->contains("authorizationData") || !(*r)["authorizationData"].is_array() ||
       (*r)["authorizationData"].empty())
-    return fail_invalid("ECR credentials for " + key + ": no authorizationData");
+    return fail_invalid("ECR credentials for " + std::string(host) + ": no authorizationData");
   const auto& d = (*r)["authorizationData"][0];
   std::string decoded = aws::base64_decode(d.value("authorizationToken", ""));
   auto colon = decoded.find(':');
-  if (colon == std::string::npos) return fail_invalid("ECR credentials for " + key + ": malformed authorizationToken");
+  if (colon == std::string::npos)
+    return fail_invalid("ECR credentials for " + std::string(host) + ": malformed authorizationToken");
   image::Credentials creds{decoded.substr(0, colon), decoded.substr(colon + 1), ""};
   auto expires = std::chrono::system_clock::now();
   if (d.contains("expiresAt") && d["expiresAt"].is_number())
@@ -81,6 +94,15 @@ Result<std::optional<image::Credentials>> EcrCredentialProvider::get(std::string
   std::lock_guard lock(mu_);
   cache_[key] = Cached{creds, expires};
   return std::optional<image::Credentials>(creds);
+}
+
+}  // namespace ecsd::ecs
+
+namespace ecsd::ecs {
+
+void EcrCredentialProvider::set_host_credentials(const std::string& host, const aws::Credentials& creds) {
+  std::lock_guard lock(mu_);
+  host_creds_[host] = creds;
 }
 
 }  // namespace ecsd::ecs

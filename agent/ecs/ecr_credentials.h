@@ -41,6 +41,12 @@ class EcrCredentialProvider : public image::CredentialProvider {
   Result<std::optional<image::Credentials>> get(std::string_view host) override;
   int token_requests() const { return requests_; }
 
+  // A task's execution role credentials (ACS executionRoleCredentials) for
+  // the registries its images come from: GetAuthorizationToken for `host`
+  // is then signed with them until they expire. The latest task wins when
+  // tasks with different roles use one registry.
+  void set_host_credentials(const std::string& host, const aws::Credentials& creds);
+
  private:
   struct Cached {
     image::Credentials creds;
@@ -48,7 +54,8 @@ class EcrCredentialProvider : public image::CredentialProvider {
   };
   Options opts_;
   std::mutex mu_;
-  std::map<std::string, Cached> cache_;
+  std::map<std::string, Cached> cache_;  // by host + access key id
+  std::map<std::string, aws::Credentials> host_creds_;
   int requests_ = 0;
 };
 

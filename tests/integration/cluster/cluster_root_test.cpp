@@ -128,11 +128,12 @@ int free_port() {
 
 json cli(const std::string& args) { return g_cp->aws_cli(args); }
 
-std::string register_taskdef(const std::string& family, const json& containers, const std::string& mode = "host") {
+std::string register_taskdef(const std::string& family, const json& containers, const std::string& mode = "host",
+                             const std::string& extra = "") {
   std::string path = g_tmp + "/" + family + ".json";
   std::ofstream(path) << containers.dump();
   auto r = cli("ecs register-task-definition --family " + family + " --network-mode " + mode +
-               " --container-definitions file://" + path);
+               " --container-definitions file://" + path + " " + extra);
   return r.is_null() ? "" : r["taskDefinition"].value("taskDefinitionArn", "");
 }
 
@@ -419,4 +420,26 @@ TEST_F(ClusterRoot, PullsFromEcrWithTheTokenFromGetAuthorizationToken) {
   EXPECT_EQ(container_of(t, "main")["exitCode"], 0) << t.dump(2);
   EXPECT_FALSE(container_of(t, "main").contains("reason")) << t.dump(2);
   EXPECT_GT(g_cp->state()["ecr_token_requests"].get<int>(), before);
+}
+
+TEST_F(ClusterRoot, EcrTokenIsSignedWithTheTaskExecutionRole) {
+  int before = g_cp->state()["ecr_token_signers"].size();
+  json c = container_def("main", "exit 0", true, g_ecr_registry + "/ecsd-test/busybox:latest");
+  ASSERT_FALSE(register_taskdef("it-ecr-role", json::array({c}), "host",
+                                "--execution-role-arn arn:aws:iam::123456789012:role/ecsTaskExecutionRole")
+                   .empty());
+  auto run = cli(std::string("ecs run-task --cluster ") + kCluster + " --task-definition it-ecr-role");
+  std::string arn = run["tasks"][0]["taskArn"];
+  json t;
+  ASSERT_TRUE(eventually(
+      [&] {
+        t = describe_task(arn);
+        return t.value("lastStatus", "") == "STOPPED";
+      },
+      std::chrono::seconds(90)))
+      << t.dump(2);
+  EXPECT_EQ(container_of(t, "main")["exitCode"], 0) << t.dump(2);
+  auto signers = g_cp->state()["ecr_token_signers"];
+  ASSERT_GT(signers.size(), static_cast<size_t>(before));
+  EXPECT_EQ(signers.back().get<std::string>().rfind("ASIAEXEC", 0), 0u) << signers;
 }
