@@ -78,6 +78,9 @@ class PrepareHost : public ::testing::Test {
 
 TEST_F(PrepareHost, SetsSysctlsRulesDirsAndIsIdempotent) {
   ASSERT_EQ(host("ip link add ecs-br0 type bridge && ip link add ph-dummy type veth peer name ph-dummy-p").rc, 0);
+  // A new netns inherits ip_forward from the host (devconf_inherit_init_net 0),
+  // which may already be 1: start the test host from 0.
+  ASSERT_EQ(host("echo 0 > /proc/sys/net/ipv4/ip_forward").rc, 0);
   ASSERT_EQ(sysctl("net/ipv4/ip_forward"), "0");
   ASSERT_EQ(sysctl("net/ipv4/conf/ecs-br0/route_localnet"), "0");
   auto p = prepare(" --route-localnet ecs-br0 --route-localnet ph-dummy --route-localnet absent0");
