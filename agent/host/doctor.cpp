@@ -169,7 +169,16 @@ std::vector<Check> run_doctor(const DoctorOptions& o, const EnvMap& cfg) {
       out.push_back(check_disk(p, static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize,
                                static_cast<uint64_t>(sv.f_blocks) * sv.f_frsize));
   }
-  out.push_back(check_shim(runtime::find_shim()));
+  auto shim = runtime::find_shim();
+  out.push_back(check_shim(shim));
+  if (shim) {
+    // ecsd-init (initProcessEnabled) is installed beside the shim.
+    std::string init = shim->substr(0, shim->rfind('/')) + "/ecsd-init";
+    out.push_back(::access(init.c_str(), X_OK) == 0
+                      ? Check{"ecsd-init", Level::ok, init, ""}
+                      : Check{"ecsd-init", Level::warn, init + " missing: tasks with initProcessEnabled cannot start",
+                              "reinstall the ecsd package"});
+  }
 
   const std::string cluster = get(cfg, "ECS_CLUSTER");
   out.push_back(cluster.empty()

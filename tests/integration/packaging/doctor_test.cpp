@@ -81,7 +81,7 @@ TEST_F(Doctor, HostChecksPassOnThisMachine) {
   // No cluster: network findings are warnings only. This host has everything.
   EXPECT_EQ(o.rc, 0) << o.out;
   for (const char* name : {"] kernel", "] namespaces", "] cgroups", "] overlayfs", "] seccomp", "] nftables",
-                           "] disk space", "] ecsd-shim"})
+                           "] disk space", "] ecsd-shim", "] ecsd-init"})
     EXPECT_NE(o.out.find(std::string("[ok  ") + name), std::string::npos) << name << "\n" << o.out;
   EXPECT_NE(o.out.find("local mode"), std::string::npos) << o.out;
 }

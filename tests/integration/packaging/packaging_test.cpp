@@ -206,8 +206,9 @@ TEST_F(Packaging, DebInstallEnablesWithoutStartingAndUpgradeKeepsConfig) {
   // The installed binaries run, report the package's version, and find the shim.
   auto v = in_root("chroot \"$TROOT\" /usr/bin/ecsd --version");
   EXPECT_NE(v.out.find("ecsd " + version() + " (commit "), std::string::npos) << v.out;
-  auto d = in_root("chroot \"$TROOT\" /usr/bin/ecsd doctor --offline | grep ecsd-shim");
-  EXPECT_NE(d.out.find("/usr/libexec/ecsd/ecsd-shim"), std::string::npos) << d.out;
+  auto d = in_root("chroot \"$TROOT\" /usr/bin/ecsd doctor --offline | grep -E 'ecsd-(shim|init)'");
+  EXPECT_NE(d.out.find("[ok  ] ecsd-shim        /usr/libexec/ecsd/ecsd-shim"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("[ok  ] ecsd-init        /usr/libexec/ecsd/ecsd-init"), std::string::npos) << d.out;
   // Enabled (the wants symlink), never started.
   EXPECT_TRUE(r_symlink("/etc/systemd/system/multi-user.target.wants/ecsd.service"));
   std::string c1 = calls();
