@@ -48,9 +48,10 @@ TEST_F(ImageRegistry, PlainHttpPullListUnpackRemove) {
 }
 
 TEST_F(ImageRegistry, BadReferenceAndMissingRepository) {
-  auto bad = ecsd(data, "image pull 'UPPER/case:tag'");
+  auto bad = ecsd(data, "image pull 'library/BusyBox:tag'");
   EXPECT_NE(bad.rc, 0);
-  EXPECT_NE(bad.err.find("UPPER/case"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("library/BusyBox"), std::string::npos) << bad.err;
+  EXPECT_TRUE(blob_names(data).empty());
 
   Registry reg(tmp / "reg");
   auto missing = ecsd(data, "image pull --retries 0 " + reg.addr() + "/no/such:thing");
