@@ -28,6 +28,7 @@
 #include "agent/aws/imds.h"
 #include "agent/cli/commands.h"
 #include "agent/config/config.h"
+#include "agent/ecs/asm_credentials.h"
 #include "agent/ecs/client.h"
 #include "agent/ecs/ecr_credentials.h"
 #include "agent/ecs/registration.h"
@@ -108,9 +109,56 @@ class EngineEvents : public acs::EventSource {
 
 class AgentTasks : public acs::SessionHandler {
  public:
-  AgentTasks(engine::Engine& e, std::string cluster, std::shared_ptr<ecs::EcrCredentialProvider> ecr)
-      : engine_(e), cluster_(std::move(cluster)), ecr_(std::move(ecr)) {}
+  AgentTasks(engine::Engine& e, std::string cluster, std::string region,
+             std::shared_ptr<aws::CredentialsChain> instance_creds, std::shared_ptr<ecs::EcrCredentialProvider> ecr,
+             std::shared_ptr<image::StaticCredentialProvider> asm_creds)
+      : engine_(e),
+        cluster_(std::move(cluster)),
+        region_(std::move(region)),
+        instance_creds_(std::move(instance_creds)),
+        ecr_(std::move(ecr)),
+        asm_(std::move(asm_creds)) {}
   void set_reporter(acs::Reporter* r) { reporter_ = r; }
+
+  // repositoryCredentials (registryAuthentication type asm): the secret is
+  // read with the execution role's credentials (else the instance's) and
+  // used for the image's registry. Errors name the secret.
+  Status fetch_private_registry_credentials(const nlohmann::json& t) {
+    if (!asm_ || !t.contains("containers") || !t["containers"].is_array()) return {};
+    std::shared_ptr<aws::CredentialsChain> signer = instance_creds_;
+    if (auto role = execution_role(t)) {
+      std::vector<std::unique_ptr<aws::CredentialsProvider>> v;
+      v.push_back(std::make_unique<aws::StaticProvider>(*role));
+      signer = std::make_shared<aws::CredentialsChain>(std::move(v));
+    }
+    for (const auto& ct : t["containers"]) {
+      if (!ct.contains("registryAuthentication") || !ct["registryAuthentication"].is_object()) continue;
+      const auto& ra = ct["registryAuthentication"];
+      if (ra.value("type", "") != "asm" || !ra.contains("asmAuthData")) continue;
+      ecs::AsmRequest req;
+      req.secret_arn = ra["asmAuthData"].value("credentialsParameter", "");
+      req.region = ra["asmAuthData"].value("region", region_);
+      auto creds = ecs::fetch_registry_credentials(req, signer);
+      if (!creds) return fail(creds.error());
+      auto ref = image::parse_reference(ct.value("image", ""));
+      if (!ref) return fail(ref.error());
+      asm_->set(ref->domain, *creds);
+    }
+    return {};
+  }
+
+  static std::optional<aws::Credentials> execution_role(const nlohmann::json& t) {
+    if (!t.contains("executionRoleCredentials") || !t["executionRoleCredentials"].is_object()) return std::nullopt;
+    const auto& c = t["executionRoleCredentials"];
+    aws::Credentials creds;
+    creds.access_key_id = c.value("accessKeyId", "");
+    creds.secret_access_key = c.value("secretAccessKey", "");
+    creds.session_token = c.value("sessionToken", "");
+    creds.source = "execution-role:" + c.value("roleArn", "");
+    if (auto exp = aws::parse_iso8601(c.value("expiration", "")); exp) creds.expiration = *exp;
+    if (creds.access_key_id.empty() || creds.secret_access_key.empty()) return std::nullopt;
+    return creds;
+  }
 
   // executionRoleCredentials: used for ECR tokens of the task's registries.
   void note_execution_role(const nlohmann::json& t) {
@@ -147,6 +195,11 @@ class AgentTasks : public acs::SessionHandler {
       }
       if (existing) continue;  // ACS re-sent it
       note_execution_role(t);
+      if (auto s = fetch_private_registry_credentials(t); !s) {
+        spdlog::error("task {}: {}", arn, s.error().message);
+        refuse(t, "ResourceInitializationError: unable to pull secrets or registry auth: " + s.error().message);
+        continue;
+      }
       auto id = engine_.submit(engine::SourceKind::acs, t.dump(), arn);
       if (!id) {
         spdlog::error("task {} refused: {}", arn, id.error().message);
@@ -187,7 +240,10 @@ class AgentTasks : public acs::SessionHandler {
   }
   engine::Engine& engine_;
   std::string cluster_;
+  std::string region_;
+  std::shared_ptr<aws::CredentialsChain> instance_creds_;
   std::shared_ptr<ecs::EcrCredentialProvider> ecr_;
+  std::shared_ptr<image::StaticCredentialProvider> asm_;
   acs::Reporter* reporter_ = nullptr;
 };
 
@@ -338,12 +394,17 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
   for (auto p : resources->ports) cap.reserved_ports.insert({p, "tcp"});
   ecfg->capacity = cap;
   std::shared_ptr<ecs::EcrCredentialProvider> ecr;
+  auto asm_creds = std::make_shared<image::StaticCredentialProvider>();
   {
     ecs::EcrCredentialProvider::Options eo;
     eo.region = region;
     eo.credentials = creds;
     ecr = std::make_shared<ecs::EcrCredentialProvider>(eo);
-    ecfg->registry_credentials = ecr;
+    // Secrets Manager credentials (per registry, from the tasks) first, then ECR.
+    auto chain = std::make_shared<image::ChainCredentialProvider>();
+    chain->add(asm_creds);
+    chain->add(ecr);
+    ecfg->registry_credentials = chain;
   }
   std::atomic<engine::Server*> server_ptr{nullptr};
   ecfg->on_change = [&server_ptr](const engine::StateChange&) {
@@ -364,7 +425,7 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
   // Reporter and ACS session.
   EngineEvents events(**eng);
   acs::Reporter reporter(cfg.cluster, client, events, agent_dir + "/reporter.cursor");
-  AgentTasks tasks(**eng, cfg.cluster, ecr);
+  AgentTasks tasks(**eng, cfg.cluster, region, creds, ecr, asm_creds);
   tasks.set_reporter(&reporter);
   acs::SessionOptions so;
   so.cluster = cfg.cluster;

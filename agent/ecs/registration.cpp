@@ -65,6 +65,8 @@ std::vector<Attribute> instance_attributes(const config::Config& cfg) {
   // ECR pulls with the instance's credentials (ecr_credentials.h).
   cap("com.amazonaws.ecs.capability.ecr-auth");
   cap("ecs.capability.execution-role-ecr-pull");
+  // repositoryCredentials from Secrets Manager (asm_credentials.h).
+  cap("ecs.capability.private-registry-authentication.secretsmanager");
   // ACS containers carry dockerConfig in Docker Engine API form; ECS places
   // task definitions by the API versions an agent claims.
   for (int v = 17; v <= 32; ++v) cap("com.amazonaws.ecs.capability.docker-remote-api.1." + std::to_string(v));

@@ -26,7 +26,7 @@ using ecsd::testing::ControlPlane;
 
 namespace {
 
-std::string g_tmp, g_data, g_reg_dir, g_image, g_registry, g_ecr_dir, g_ecr_registry;
+std::string g_tmp, g_data, g_reg_dir, g_image, g_registry, g_ecr_dir, g_ecr_registry, g_priv_dir, g_priv_registry;
 pid_t g_agent = -1;
 std::unique_ptr<ControlPlane> g_cp;
 const char* kCluster = "ecsd-it";
@@ -80,6 +80,7 @@ void start_agent() {
     ::setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", g_cp->url.c_str(), 1);
     ::setenv("ECS_BACKEND_HOST", g_cp->url.c_str(), 1);
     ::setenv("AWS_ENDPOINT_URL_ECR", g_cp->url.c_str(), 1);
+    ::setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", g_cp->url.c_str(), 1);
     ::setenv("ECS_CLUSTER", kCluster, 1);
     ::setenv("ECS_DATADIR", g_data.c_str(), 1);
     ::setenv("ECSD_CONFIG_FILE", "/nonexistent/ecs.config", 1);
@@ -186,12 +187,22 @@ class ClusterRoot : public ::testing::Test {
     auto epush = sh("PUSH_CREDS=AWS:123456789012-auth-token ECSD_BUSYBOX_LAYOUT=" + g_tmp + "/layout " + fx +
                     "/push-busybox " + g_ecr_registry);
     ASSERT_EQ(epush.rc, 0) << epush.out;
+    // A private registry whose credentials are in Secrets Manager.
+    g_priv_dir = g_tmp + "/private-registry";
+    ASSERT_EQ(sh("mkdir -p " + g_priv_dir + " && htpasswd -Bbn ecsd s3cret-pass > " + g_tmp + "/htpasswd-private").rc, 0);
+    auto priv = sh(fx + "/start-registry --dir " + g_priv_dir + " --htpasswd " + g_tmp + "/htpasswd-private");
+    ASSERT_EQ(priv.rc, 0) << priv.out;
+    g_priv_registry = priv.out.substr(priv.out.rfind("127.0.0.1"));
+    while (!g_priv_registry.empty() && g_priv_registry.back() == '\n') g_priv_registry.pop_back();
+    auto ppush = sh("PUSH_CREDS=ecsd:s3cret-pass ECSD_BUSYBOX_LAYOUT=" + g_tmp + "/layout " + fx + "/push-busybox " +
+                    g_priv_registry);
+    ASSERT_EQ(ppush.rc, 0) << ppush.out;
 
     g_cp = std::make_unique<ControlPlane>(std::vector<std::string>{"--heartbeat", "2"});
-    ASSERT_TRUE(g_cp->ready);
-    ASSERT_FALSE(cli(std::string("ecs create-cluster --cluster-name ") + kCluster).is_null());
+    ASSERT_TRUE(g_cp->ready) << "the control plane did not start (see its stderr above)";
+    ASSERT_FALSE(cli(std::string("ecs create-cluster --cluster-name ") + kCluster).is_null()) << "aws ecs create-cluster failed";
     start_agent();
-    ASSERT_TRUE(eventually([] { return agent_connected(); }, std::chrono::seconds(60)))
+    ASSERT_TRUE(eventually([] { return agent_connected(); }, std::chrono::seconds(120)))
         << read_text(g_tmp + "/agent.log");
   }
 
@@ -226,6 +237,7 @@ class ClusterRoot : public ::testing::Test {
     g_cp.reset();
     sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_reg_dir);
     if (!g_ecr_dir.empty()) sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_ecr_dir);
+    if (!g_priv_dir.empty()) sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_priv_dir);
     sh("umount -R " + g_data + "/tasks/*/*/rootfs 2>/dev/null; rm -rf " + g_tmp);
   }
 
@@ -442,4 +454,44 @@ TEST_F(ClusterRoot, EcrTokenIsSignedWithTheTaskExecutionRole) {
   auto signers = g_cp->state()["ecr_token_signers"];
   ASSERT_GT(signers.size(), static_cast<size_t>(before));
   EXPECT_EQ(signers.back().get<std::string>().rfind("ASIAEXEC", 0), 0u) << signers;
+}
+
+TEST_F(ClusterRoot, PrivateRegistryCredentialsFromSecretsManager) {
+  auto secret = cli("secretsmanager create-secret --name ecsd-it-regcreds --secret-string "
+                    "'{\"username\":\"ecsd\",\"password\":\"s3cret-pass\"}'");
+  ASSERT_FALSE(secret.is_null());
+  std::string secret_arn = secret["ARN"];
+  const std::string role = "--execution-role-arn arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+  json c = container_def("main", "exit 0", true, g_priv_registry + "/ecsd-test/busybox:latest");
+  c["repositoryCredentials"] = {{"credentialsParameter", secret_arn}};
+  ASSERT_FALSE(register_taskdef("it-private", json::array({c}), "host", role).empty());
+  json bad = container_def("main", "exit 0", true, g_priv_registry + "/ecsd-test/busybox:latest");
+  bad["repositoryCredentials"] = {
+      {"credentialsParameter", "arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist"}};
+  ASSERT_FALSE(register_taskdef("it-private-bad", json::array({bad}), "host", role).empty());
+
+  std::string ok_arn = cli(std::string("ecs run-task --cluster ") + kCluster + " --task-definition it-private")["tasks"][0]["taskArn"];
+  std::string bad_arn =
+      cli(std::string("ecs run-task --cluster ") + kCluster + " --task-definition it-private-bad")["tasks"][0]["taskArn"];
+  json t;
+  ASSERT_TRUE(eventually(
+      [&] {
+        t = describe_task(ok_arn);
+        return t.value("lastStatus", "") == "STOPPED";
+      },
+      std::chrono::seconds(90)))
+      << t.dump(2);
+  EXPECT_EQ(container_of(t, "main")["exitCode"], 0) << t.dump(2);
+  ASSERT_TRUE(eventually(
+      [&] {
+        t = describe_task(bad_arn);
+        return t.value("lastStatus", "") == "STOPPED";
+      },
+      std::chrono::seconds(60)))
+      << t.dump(2);
+  EXPECT_EQ(t.value("stoppedReason", "").rfind("ResourceInitializationError: unable to pull secrets or registry auth", 0), 0u)
+      << t.dump(2);
+  EXPECT_NE(t.value("stoppedReason", "").find("does-not-exist"), std::string::npos);
+  auto st = g_cp->state();
+  EXPECT_TRUE(st["sig_failures"].empty()) << st["sig_failures"];
 }
