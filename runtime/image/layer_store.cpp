@@ -108,9 +108,9 @@ Result<UnpackedLayer> LayerStore::unpack_from_fd(int fd, const UnpackOptions& op
   LayerUnpackOptions lo;
   lo.media_type = opts.media_type;
   auto r = unpack_layer(fd, diff, lo);
-  if (!r) return fail(r.error().with_context("unpacking layer"));
+  if (!r) return fail(r.error());
   if (!opts.expected_diff_id.empty() && r->diff_id != opts.expected_diff_id) {
-    return fail_invalid("unpacking layer: diff_id " + r->diff_id + " does not match " +
+    return fail_invalid("diff_id " + r->diff_id + " does not match " +
                         opts.expected_diff_id + " from the image config");
   }
   return UnpackedLayer(guard.release(), r->diff_id, r->size, r->compressed_size);

@@ -87,7 +87,11 @@ class Unpacker {
       const char* name = entry_path(e);
       if (!name) return fail_invalid("layer entry with an unreadable name");
       auto st = entry(a, e, name);
-      if (!st) return fail(st.error().with_context("layer entry '" + std::string(name) + "'"));
+      if (!st) {
+        // Name the entry once (path checks already quote it).
+        if (st.error().message.find("'" + std::string(name) + "'") != std::string::npos) return fail(st.error());
+        return fail(st.error().with_context("layer entry '" + std::string(name) + "'"));
+      }
       ++entries;
     }
     return fix_dir_times();

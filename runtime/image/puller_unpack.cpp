@@ -52,7 +52,7 @@ Status StoreLayerConsumer::unpack(int fd, const PulledImage& image, size_t index
     o.expected_diff_id = diff_ids_[index];
   }
   auto u = layers_.unpack_from_fd(fd, o);
-  if (!u) return fail(u.error().with_context("unpacking layer " + image.layers[index].digest));
+  if (!u) return fail(u.error().with_context("unpacking"));
   std::lock_guard lk(mu_);
   pending_[index] = std::move(*u);
   return {};
