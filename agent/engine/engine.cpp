@@ -11,6 +11,7 @@
 
 #include "agent/engine/engine_impl.h"
 #include "agent/engine/spawn.h"
+#include "agent/engine/task_network.h"
 #include "agent/task/acs_task_parser.h"
 #include "agent/task/task_definition_parser.h"
 #include "common/file_util.h"
@@ -76,6 +77,7 @@ Result<EngineConfig> config_from_env(std::string data_dir) {
   str("ECSD_NETWORK_RUN_DIR", c.network.run_dir);
   str("ECSD_NFT_TABLE", c.network.nft_table);
   str("ECSD_VETH_PREFIX", c.network.veth_prefix);
+  ECSD_TRY(apply_network_env(c.network));
   if (const char* v = std::getenv("ECS_IMAGE_PULL_BEHAVIOR"); v && *v) {
     auto p = image::parse_pull_policy(v);
     if (!p) return fail(p.error().with_context("ECS_IMAGE_PULL_BEHAVIOR"));
@@ -378,7 +380,7 @@ Status Engine::Impl::recover() {
   std::vector<std::string> keep;
   for (const auto& [id, t] : tasks)
     if (t.known != task::TaskStatus::stopped && t.model.network_mode == task::NetworkMode::bridge) keep.push_back(id);
-  if (!keep.empty()) {
+  if (!keep.empty() || network_state_exists(cfg.network)) {
     if (auto s = open_network(); !s) {
       std::fprintf(stderr, "ecsd engine: bridge networking: %s\n", s.error().message.c_str());
     } else {

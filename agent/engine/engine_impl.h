@@ -108,6 +108,11 @@ struct Engine::Impl {
   Status open_network();
   Result<const netns::TaskNetwork*> task_network(TaskRecord& t);
   void teardown_network(const TaskRecord& t);
+
+  // task_network.cpp (bridge-mode admission)
+  void check_bridge_ports(TaskRecord& t, std::vector<StateChange>& ev);  // static port conflict: fails the task
+  void setup_bridge(TaskRecord& t, std::vector<StateChange>& ev);        // after admission; failure fails the task
+  void fail_before_start(TaskRecord& t, const std::string& reason, std::vector<StateChange>& ev);
   std::string task_dir(const std::string& id) const { return cfg.data_dir + "/tasks/" + id; }
   std::string logs_dir(const std::string& id) const { return cfg.data_dir + "/logs/" + id; }
 

@@ -140,6 +140,7 @@ void Engine::Impl::step(TaskRecord& t, std::vector<StateChange>& ev) {
   for (auto& c : t.containers) check_exit(t, c, ev);
 
   // Admission against host resources.
+  if (!admitted.count(t.id) && t.desired == task::TaskStatus::running) check_bridge_ports(t, ev);
   if (!admitted.count(t.id) && t.desired == task::TaskStatus::running) {
     auto need = task_need(t.model);
     if (auto ok = fits_now(need, used, capacity); !ok) {
@@ -149,6 +150,7 @@ void Engine::Impl::step(TaskRecord& t, std::vector<StateChange>& ev) {
     waiting_reason.erase(t.id);
     admitted.insert(t.id);
     used += need;
+    setup_bridge(t, ev);  // the task's network before its images are pulled
   }
 
   // Stop decisions.

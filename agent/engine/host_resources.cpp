@@ -41,6 +41,11 @@ ResourceNeed task_need(const task::Task& t) {
         int port = static_cast<int>(p.host_port.value_or(p.container_port));
         if (port > 0) n.ports.insert({port, p.protocol});
       }
+  if (t.network_mode == task::NetworkMode::bridge)  // static host ports (dynamic ones are netns's)
+    for (const auto& c : t.containers)
+      for (const auto& p : c.port_mappings)
+        if (p.host_port.value_or(0) > 0 && p.container_port_range.empty())
+          n.ports.insert({static_cast<int>(*p.host_port), p.protocol});
   return n;
 }
 

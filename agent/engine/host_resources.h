@@ -17,7 +17,7 @@ namespace ecsd::engine {
 struct ResourceNeed {
   int64_t cpu = 0;         // CPU units
   int64_t memory_mib = 0;
-  std::set<std::pair<int, std::string>> ports;  // (host port, "tcp"/"udp"), host network mode
+  std::set<std::pair<int, std::string>> ports;  // (host port, "tcp"/"udp"): host mode, bridge static hostPorts
   ResourceNeed& operator+=(const ResourceNeed& o);
   ResourceNeed& operator-=(const ResourceNeed& o);
 };
