@@ -25,7 +25,7 @@ struct ResourceNeed {
 struct HostCapacity {
   int64_t cpu = 0;         // nproc * 1024
   int64_t memory_mib = 0;  // MemTotal - ECS_RESERVED_MEMORY
-  std::set<std::pair<int, std::string>> reserved_ports;  // ECS_RESERVED_PORTS (tcp)
+  std::set<std::pair<int, std::string>> reserved_ports;  // ECS_RESERVED_PORTS (tcp), ECS_RESERVED_PORTS_UDP (udp)
 };
 
 // Task-level cpu/memory when given, else the sum over containers (memory:
@@ -35,7 +35,7 @@ ResourceNeed task_need(const task::Task& t);
 Status fits_capacity(const ResourceNeed& need, const HostCapacity& cap);
 // Whether it fits now, given what is in use: error naming what is short.
 Status fits_now(const ResourceNeed& need, const ResourceNeed& used, const HostCapacity& cap);
-// This host: nproc, /proc/meminfo, ECS_RESERVED_MEMORY, ECS_RESERVED_PORTS.
+// This host: nproc, /proc/meminfo, ECS_RESERVED_MEMORY, ECS_RESERVED_PORTS(_UDP).
 HostCapacity detect_host_capacity();
 
 }  // namespace ecsd::engine
