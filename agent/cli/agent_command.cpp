@@ -392,7 +392,13 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
   cap.cpu = resources->cpu;
   cap.memory_mib = resources->memory_mib;
   for (auto p : resources->ports) cap.reserved_ports.insert({p, "tcp"});
+  for (auto p : cfg.reserved_ports_udp) cap.reserved_ports.insert({p, "udp"});
   ecfg->capacity = cap;
+  // Bridge networking: the same reserved ports as the accounting, and the
+  // dynamic range (the environment or /etc/ecs/ecs.config).
+  ecfg->network.reserved_ports = cfg.reserved_ports;
+  ecfg->network.reserved_ports_udp = cfg.reserved_ports_udp;
+  ecfg->network.dynamic_ports = {cfg.dynamic_host_port_first, cfg.dynamic_host_port_last};
   std::shared_ptr<ecs::EcrCredentialProvider> ecr;
   auto asm_creds = std::make_shared<image::StaticCredentialProvider>();
   {

@@ -147,6 +147,18 @@ const std::vector<Var>& table() {
       {"ECS_RESERVED_PORTS", "[22, 2375, 2376, 51678, 51679]", "TCP host ports not offered to tasks",
        ports_var(&Config::reserved_ports)},
       {"ECS_RESERVED_PORTS_UDP", "[]", "UDP host ports not offered to tasks", ports_var(&Config::reserved_ports_udp)},
+      {"ECS_DYNAMIC_HOST_PORT_RANGE", "49153-65535", "host ports for bridge-mode mappings without hostPort",
+       [](Config& c, const std::string& v, std::string&) -> std::string {
+         auto dash = v.find('-');
+         auto first = parse_nonneg_int(trim(std::string_view(v).substr(0, dash)));
+         auto last = dash == std::string::npos ? std::nullopt
+                                               : parse_nonneg_int(trim(std::string_view(v).substr(dash + 1)));
+         if (!first || !last || *first < 1 || *last > 65535 || *first > *last)
+           return "not a port range first-last within 1-65535 (49153-65535)";
+         c.dynamic_host_port_first = static_cast<uint16_t>(*first);
+         c.dynamic_host_port_last = static_cast<uint16_t>(*last);
+         return "";
+       }},
       {"ECS_CONTAINER_STOP_TIMEOUT", "30s", "SIGTERM -> SIGKILL grace when a container has no stopTimeout",
        duration_var(&Config::container_stop_timeout, 1s, "30s")},
       {"ECS_CONTAINER_START_TIMEOUT", "3m", "time allowed to create and start a container",

@@ -31,6 +31,8 @@ struct Config {
   int64_t reserved_memory_mib = 0;  // ECS_RESERVED_MEMORY
   std::vector<uint16_t> reserved_ports;      // ECS_RESERVED_PORTS
   std::vector<uint16_t> reserved_ports_udp;  // ECS_RESERVED_PORTS_UDP
+  uint16_t dynamic_host_port_first = 49153;  // ECS_DYNAMIC_HOST_PORT_RANGE "first-last"
+  uint16_t dynamic_host_port_last = 65535;
   std::chrono::milliseconds container_stop_timeout{};   // ECS_CONTAINER_STOP_TIMEOUT
   std::chrono::milliseconds container_start_timeout{};  // ECS_CONTAINER_START_TIMEOUT
   std::chrono::milliseconds task_cleanup_wait{};        // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION

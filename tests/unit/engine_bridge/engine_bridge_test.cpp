@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "agent/config/config.h"
 #include "agent/engine/host_resources.h"
 #include "agent/engine/task_network.h"
 
@@ -129,4 +130,25 @@ TEST(EngineBridge, NetworkStateFromAnEarlierRun) {
   EXPECT_TRUE(network_state_exists(net));
   ::unlink((std::string(d) + "/state").c_str());
   ::rmdir(d);
+}
+
+TEST(EngineBridge, AgentConfigKnowsTheDynamicPortRange) {
+  ecsd::config::LoadOptions o;
+  o.file_path = "";
+  o.env = std::map<std::string, std::string>{};
+  auto l = ecsd::config::load(o);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->config.dynamic_host_port_first, 49153);
+  EXPECT_EQ(l->config.dynamic_host_port_last, 65535);
+  o.env = std::map<std::string, std::string>{{"ECS_DYNAMIC_HOST_PORT_RANGE", "32768-60999"}};
+  l = ecsd::config::load(o);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->config.dynamic_host_port_first, 32768);
+  EXPECT_EQ(l->config.dynamic_host_port_last, 60999);
+  for (const char* bad : {"70000-80000", "500-400", "1000", "a-b"}) {
+    o.env = std::map<std::string, std::string>{{"ECS_DYNAMIC_HOST_PORT_RANGE", bad}};
+    l = ecsd::config::load(o);
+    ASSERT_FALSE(l) << bad;
+    EXPECT_NE(l.error().message.find("ECS_DYNAMIC_HOST_PORT_RANGE"), std::string::npos) << l.error().message;
+  }
 }
