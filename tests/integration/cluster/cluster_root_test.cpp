@@ -495,3 +495,36 @@ TEST_F(ClusterRoot, PrivateRegistryCredentialsFromSecretsManager) {
   auto st = g_cp->state();
   EXPECT_TRUE(st["sig_failures"].empty()) << st["sig_failures"];
 }
+
+TEST_F(ClusterRoot, SigtermLeavesContainersRunningAndRestartReRegistersAndAdopts) {
+  json c = container_def("long", "trap 'exit 0' TERM; while true; do sleep 0.2; done");
+  ASSERT_FALSE(register_taskdef("it-long", json::array({c})).empty());
+  std::string arn = cli(std::string("ecs run-task --cluster ") + kCluster + " --task-definition it-long")["tasks"][0]["taskArn"];
+  ASSERT_TRUE(eventually([&] { return describe_task(arn).value("lastStatus", "") == "RUNNING"; }, std::chrono::seconds(90)));
+  std::string instance = agent_status()["containerInstanceArn"];
+  stop_agent(SIGTERM);
+  auto status = sh(std::string(ECSD_BIN_DIR) + "/ecsd --data-dir " + g_data + " status");
+  EXPECT_NE(status.out.find("not running"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(instance), std::string::npos) << status.out;
+  // The container outlives the agent.
+  auto ps = sh("pgrep -f \"trap 'exit 0' TERM\" | head -1");
+  EXPECT_FALSE(ps.out.empty());
+  start_agent();
+  ASSERT_TRUE(eventually([] { return agent_connected(); }, std::chrono::seconds(120)));
+  EXPECT_EQ(agent_status()["containerInstanceArn"], instance);  // re-registered with the saved ARN
+  auto list = cli(std::string("ecs list-container-instances --cluster ") + kCluster);
+  EXPECT_EQ(list["containerInstanceArns"].size(), 1u);
+  ASSERT_FALSE(cli(std::string("ecs stop-task --cluster ") + kCluster + " --task " + arn).is_null());
+  json t;
+  ASSERT_TRUE(eventually(
+      [&] {
+        t = describe_task(arn);
+        return t.value("lastStatus", "") == "STOPPED";
+      },
+      std::chrono::seconds(60)))
+      << t.dump(2);
+  EXPECT_EQ(container_of(t, "long")["exitCode"], 0) << t.dump(2);  // its TERM trap ran
+  auto st = g_cp->state();
+  EXPECT_TRUE(st["violations"].empty()) << st["violations"];
+  EXPECT_EQ(st["tasks"][arn]["reports"], json::parse(R"(["RUNNING","STOPPED"])"));
+}
