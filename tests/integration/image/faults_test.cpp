@@ -117,6 +117,23 @@ TEST_F(ImageFaults, MissingManifest) {
   expect_nothing_kept();
 }
 
+TEST_F(ImageFaults, DigestPinning) {
+  auto p = proxy("");
+  auto first = ecsd(tmp / "probe", "image pull " + p->addr() + "/ecsd-test/layers:rich");
+  ASSERT_EQ(first.rc, 0) << first.err;
+  std::string digest = first.out.substr(first.out.rfind(' ') + 1, 71);
+  ASSERT_EQ(digest.rfind("sha256:", 0), 0u) << first.out;
+  // By digest: the manifest must hash to it.
+  auto pinned = ecsd(data, "image pull " + p->addr() + "/ecsd-test/layers@" + digest);
+  ASSERT_EQ(pinned.rc, 0) << pinned.err;
+  EXPECT_NE(pinned.out.find(digest), std::string::npos) << pinned.out;
+  auto bad = proxy("--fault manifest:corrupt:-1");
+  auto r = ecsd(tmp / "data2", "image pull " + bad->addr() + "/ecsd-test/layers@" + digest);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find(digest), std::string::npos) << r.err;
+  EXPECT_TRUE(blob_names(tmp / "data2").empty());
+}
+
 TEST_F(ImageFaults, UnreachableRegistry) {
   auto p = proxy("");
   std::string addr = p->addr();

@@ -6,6 +6,7 @@
 #include "runtime/image/auth_challenge.h"
 #include "runtime/image/auth_token_cache.h"
 #include "runtime/image/credentials.h"
+#include "runtime/image/image_config.h"
 #include "runtime/image/layer_stream.h"
 #include "runtime/image/manifest.h"
 #include "runtime/image/pull_policy.h"
@@ -264,6 +265,40 @@ TEST(LayerStream, CompressionByMagicThenMediaType) {
             Compression::kGzip);
   EXPECT_EQ(detect_compression("usr/", "application/vnd.oci.image.layer.v1.tar+gzip"), Compression::kNone);
   EXPECT_EQ(detect_compression("", "application/vnd.oci.image.layer.v1.tar+zstd"), Compression::kZstd);
+}
+
+TEST(ImageConfig, DockerFields) {
+  const char* json = R"({"architecture":"arm64","variant":"v8","os":"linux",
+    "config":{"User":"app","Env":["PATH=/bin","A=b=c"],"Entrypoint":["/e"],"Cmd":["x","y"],
+      "WorkingDir":"/w","ExposedPorts":{"80/tcp":{},"53/udp":{}},"Volumes":{"/v":{}},
+      "Labels":{"k":"v"},"StopSignal":"SIGTERM",
+      "Healthcheck":{"Test":["CMD-SHELL","curl -f localhost"],"Interval":30000000000,
+        "Timeout":5000000000,"StartPeriod":1000000000,"Retries":3}},
+    "rootfs":{"type":"layers","diff_ids":["sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}})";
+  auto c = parse_image_config(json);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->architecture, "arm64");
+  EXPECT_EQ(c->variant, "v8");
+  EXPECT_EQ(c->user, "app");
+  EXPECT_EQ(c->env, (std::vector<std::string>{"PATH=/bin", "A=b=c"}));
+  EXPECT_EQ(c->entrypoint, (std::vector<std::string>{"/e"}));
+  EXPECT_EQ(c->cmd, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(c->working_dir, "/w");
+  EXPECT_EQ(c->exposed_ports, (std::vector<std::string>{"53/udp", "80/tcp"}));
+  EXPECT_EQ(c->volumes, (std::vector<std::string>{"/v"}));
+  EXPECT_EQ(c->labels.at("k"), "v");
+  EXPECT_EQ(c->stop_signal, "SIGTERM");
+  ASSERT_TRUE(c->healthcheck);
+  EXPECT_EQ(c->healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "curl -f localhost"}));
+  EXPECT_EQ(c->healthcheck->interval_ns, 30000000000);
+  EXPECT_EQ(c->healthcheck->timeout_ns, 5000000000);
+  EXPECT_EQ(c->healthcheck->start_period_ns, 1000000000);
+  EXPECT_EQ(c->healthcheck->retries, 3);
+  EXPECT_EQ(c->diff_ids.size(), 1u);
+  EXPECT_FALSE(parse_image_config(R"({"rootfs":{"type":"layers","diff_ids":["md5:x"]}})"));
+  auto bare = parse_image_config(R"({"rootfs":{"type":"layers","diff_ids":[]}})");
+  ASSERT_TRUE(bare);
+  EXPECT_FALSE(bare->healthcheck);
 }
 
 TEST(Overlay, MountDataEscapesAndLimits) {
