@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -95,12 +97,18 @@ void start_agent() {
     ::dup2(fd, 2);
     std::string bin = std::string(ECSD_BIN_DIR) + "/ecsd";
     ::execl(bin.c_str(), "ecsd", "agent", nullptr);
+    dprintf(2, "exec %s: %s\n", bin.c_str(), strerror(errno));
     ::_exit(127);
   }
   g_agent = p;
 }
 
 bool agent_connected(uint64_t min_connections = 1) {
+  int st = 0;
+  if (g_agent > 0 && ::waitpid(g_agent, &st, WNOHANG) == g_agent) {
+    std::fprintf(stderr, "ecsd agent exited early (status %d): %s\n", st, read_text(g_tmp + "/agent.log").c_str());
+    g_agent = -1;
+  }
   auto s = agent_status();
   return s.is_object() && s.value("pid", 0) == g_agent && s["acs"].value("connected", false) &&
          s["acs"].value("connections", 0ULL) >= min_connections;
