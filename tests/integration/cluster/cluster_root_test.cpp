@@ -167,9 +167,22 @@ json container_of(const json& task, const std::string& name) {
   return json::object();
 }
 
+bool g_setup_tried = false, g_setup_ok = false;
+
 class ClusterRoot : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // The shared setup runs from the first test's SetUp, not SetUpTestSuite:
+  // a failure there is then a test failure, where a SetUpTestSuite failure
+  // would make gtest (and ctest's skip pattern) report the tests as skipped.
+  void SetUp() override {
+    if (!g_setup_tried) {
+      g_setup_tried = true;
+      set_up_suite();
+    }
+    ASSERT_TRUE(g_setup_ok) << "the cluster suite's setup failed (see the first test's output)";
+  }
+
+  static void set_up_suite() {
     ASSERT_EQ(::geteuid(), 0u) << "cluster_root_tests must run as root";
     char t[] = "/tmp/ecsd-cluster-test-XXXXXX";
     ASSERT_NE(::mkdtemp(t), nullptr);
@@ -212,6 +225,7 @@ class ClusterRoot : public ::testing::Test {
     start_agent();
     ASSERT_TRUE(eventually([] { return agent_connected(); }, std::chrono::seconds(120)))
         << read_text(g_tmp + "/agent.log");
+    g_setup_ok = true;
   }
 
   static void TearDownTestSuite() {
