@@ -166,6 +166,13 @@ std::string our_veths() {
   return sh("ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^" + g_net.veth_prefix + "' || true").out;
 }
 std::string nft_table() { return sh("nft list table ip " + g_net.nft_table).out; }
+// `ecsd network ...` with this run's settings.
+std::string ecsd_network(const std::string& op) {
+  return sh("ECSD_BRIDGE_NAME=" + g_net.bridge_name + " ECSD_NFT_TABLE=" + g_net.nft_table +
+            " ECSD_NETWORK_STATE_DIR=" + g_net.state_dir + " ECSD_NETWORK_RUN_DIR=" + g_net.run_dir +
+            " ECSD_VETH_PREFIX=" + g_net.veth_prefix + " " + ecsd() + " network " + op)
+      .out;
+}
 
 std::vector<json> events(const std::string& id) {
   std::string req = json({{"op", "events"}, {"after", 0}, {"task", id}}).dump();
@@ -222,8 +229,12 @@ class EngineBridge : public ::testing::Test {
       stop_daemon(SIGTERM);
     }
     // The bridge and the nftables table the daemon made for this run.
-    if (exists(g_net.state_dir))
+    std::string removed = ecsd_network("remove");
+    EXPECT_NE(removed.find("removed bridge " + g_net.bridge_name), std::string::npos) << removed;
+    if (exists(g_net.state_dir))  // in case the command failed
       if (auto n = ecsd::netns::Network::open(g_net)) (void)(*n)->remove_all();
+    EXPECT_NE(sh("ip link show " + g_net.bridge_name).rc, 0) << "bridge left";
+    EXPECT_NE(sh("nft list table ip " + g_net.nft_table).rc, 0) << "nftables table left";
     sh("ip link del " + g_net.veth_prefix + "deadbeef 2>/dev/null");
     sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_reg_dir);
     sh("umount -R " + g_data + "/tasks/*/*/rootfs 2>/dev/null; umount " + g_net.run_dir +
@@ -259,6 +270,9 @@ TEST_F(EngineBridge, StaticPortServesFromLocalhostAndStopLeavesNothing) {
   EXPECT_TRUE(exists(g_net.run_dir + "/netns/" + id));
   EXPECT_NE(our_veths(), "");
   EXPECT_NE(nft_table().find("41501"), std::string::npos) << nft_table();
+  std::string shown = ecsd_network("show");  // while the daemon holds the state lock
+  EXPECT_NE(shown.find(id + "  bridge  " + net_prefix), std::string::npos) << shown;
+  EXPECT_NE(shown.find("0.0.0.0:41501->8080/tcp"), std::string::npos) << shown;
 
   ASSERT_EQ(sh(ecsd() + " stop " + id).rc, 0);
   wait_status(id, "STOPPED");
