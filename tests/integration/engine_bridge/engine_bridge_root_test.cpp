@@ -6,6 +6,9 @@
 // and removes the bridge and the table at the end.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -293,6 +297,47 @@ TEST_F(EngineBridge, DynamicHostPortReportedInInspect) {
   EXPECT_EQ(fetch(port, "dynamic-page\n"), "dynamic-page\n");
   sh(ecsd() + " stop " + id);
   wait_status(id, "STOPPED");
+}
+
+TEST_F(EngineBridge, ContainerPortRangeGetsOneBindingPerPort) {
+  json td = web_task("bridge-range", "range-page", {{"containerPort", 8080}});
+  td["containerDefinitions"][0]["portMappings"].push_back({{"containerPortRange", "9000-9002"}, {"protocol", "udp"}});
+  std::string id = submit(td);
+  auto t = wait_status(id, "RUNNING");
+  auto b = bindings_of(t, "web");
+  ASSERT_EQ(b.size(), 4u) << t.dump(2);
+  std::set<int> udp_container, udp_host;
+  for (const auto& x : b)
+    if (x.value("protocol", "") == "udp") {
+      udp_container.insert(x.value("containerPort", 0));
+      udp_host.insert(x.value("hostPort", 0));
+    }
+  EXPECT_EQ(udp_container, (std::set<int>{9000, 9001, 9002})) << b.dump();
+  EXPECT_EQ(udp_host.size(), 3u) << b.dump();
+  for (int p : udp_host) EXPECT_TRUE(p >= 41000 && p <= 41999) << p;
+  sh(ecsd() + " stop " + id);
+  wait_status(id, "STOPPED");
+}
+
+TEST_F(EngineBridge, StaticPortHeldOutsideEcsdFailsTheTaskWithTheReason) {
+  // A listener of the test itself on the host port.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(41503);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << "port 41503 busy on this host";
+  ASSERT_EQ(::listen(fd, 1), 0);
+  std::string id = submit(web_task("bridge-busy", "busy-page", {{"containerPort", 8080}, {"hostPort", 41503}}));
+  auto t = wait_status(id, "STOPPED");
+  ::close(fd);
+  std::string reason = t.value("stoppedReason", "");
+  EXPECT_EQ(reason.rfind("CannotStartContainerError: ", 0), 0u) << t.dump(2);
+  EXPECT_NE(reason.find("41503"), std::string::npos) << t.dump(2);
+  EXPECT_FALSE(exists(g_net.run_dir + "/netns/" + id));
+  EXPECT_EQ(our_veths(), "");
 }
 
 TEST_F(EngineBridge, SecondTaskOnTheSameStaticPortFailsFirstKeepsServing) {
