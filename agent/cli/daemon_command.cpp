@@ -22,7 +22,8 @@ int daemon_command(const GlobalOptions& g, const std::vector<std::string>& args)
                   "Runs the task engine for DIR and serves DIR/ecsd.sock. Configuration from the\n"
                   "environment: ECS_CONTAINER_STOP_TIMEOUT, ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION,\n"
                   "ECS_CONTAINER_START_TIMEOUT, ECS_IMAGE_PULL_BEHAVIOR, ECS_RESERVED_MEMORY,\n"
-                  "ECS_RESERVED_PORTS, ECSD_INSECURE_REGISTRIES (see docs/engine.md).\n");
+                  "ECS_RESERVED_PORTS, ECS_RESERVED_PORTS_UDP, ECS_DYNAMIC_HOST_PORT_RANGE,\n"
+                  "ECSD_INSECURE_REGISTRIES, ECSD_BRIDGE_NAME, ECSD_BRIDGE_SUBNET (see docs/engine.md).\n");
       return 0;
     }
     std::fprintf(stderr, "ecsd daemon: unknown argument %s\n", a.c_str());

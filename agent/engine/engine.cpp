@@ -166,7 +166,7 @@ Status check_supported(const task::Task& t) {
     case task::NetworkMode::none:
     case task::NetworkMode::bridge: break;
     case task::NetworkMode::awsvpc:
-      return fail_invalid("networkMode: awsvpc is not supported by ecsd; use \"host\" or \"none\"");
+      return fail_invalid("networkMode: awsvpc is not supported by ecsd; use \"bridge\" (the default), \"host\" or \"none\"");
   }
   if (t.pid_mode == "task") return fail_invalid("pidMode: \"task\" is not supported by ecsd yet");
   if (t.ipc_mode == "task") return fail_invalid("ipcMode: \"task\" is not supported by ecsd yet");
