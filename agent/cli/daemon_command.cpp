@@ -2,6 +2,7 @@
 // <data-dir>/ecsd.sock; `ecsd run` starts it in the background when needed.
 // SIGTERM/SIGINT stop the daemon; the containers keep running and are
 // adopted by the next daemon.
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ int daemon_command(const GlobalOptions& g, const std::vector<std::string>& args)
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // Few threads, little allocation: one or two malloc arenas are plenty.
+  ::mallopt(M_ARENA_MAX, 2);
 
   auto cfg = engine::config_from_env(g.data_dir);
   if (!cfg) {

@@ -2,6 +2,7 @@
 // their stop signal in reverse dependency order and SIGKILL after their stop
 // timeout. Waits until each task has stopped unless --no-wait.
 #include <cstdio>
+#include <map>
 
 #include "agent/cli/commands.h"
 #include "agent/engine/client.h"
@@ -28,7 +29,11 @@ int stop_command(const GlobalOptions& g, const std::vector<std::string>& args) {
     std::fprintf(stderr, "ecsd stop: %s\n", client.error().message.c_str());
     return 1;
   }
+  // Stop them all first, then wait: stop timeouts run in parallel.
   int rc = 0;
+  auto ev = engine::Client::connect(g.data_dir, false);
+  if (wait && ev) ev->call({{"op", "events"}, {"follow", true}});
+  std::map<std::string, bool> pending;  // full id -> stopped
   for (const auto& id : ids) {
     auto info = client->call({{"op", "inspect"}, {"task", id}});
     if (!info) {
@@ -37,24 +42,33 @@ int stop_command(const GlobalOptions& g, const std::vector<std::string>& args) {
       continue;
     }
     std::string full = (*info)["task"]["id"].get<std::string>();
-    auto ev = engine::Client::connect(g.data_dir, false);
-    if (wait && ev) ev->call({{"op", "events"}, {"follow", true}, {"task", full}});
     if (auto r = client->call({{"op", "stop"}, {"task", full}}); !r) {
       std::fprintf(stderr, "ecsd stop: %s\n", r.error().message.c_str());
       rc = 1;
       continue;
     }
-    bool done = (*info)["task"].value("lastStatus", "") == "STOPPED";
-    while (wait && ev && !done) {
-      auto line = ev->read(-1);
-      if (!line) break;
-      if (*line && (**line).contains("event")) {
-        const auto& e = (**line)["event"];
-        if (!e.contains("container") && e.value("status", "") == "STOPPED") done = true;
-      }
-    }
-    std::printf("%s\n", full.c_str());
+    pending[full] = (*info)["task"].value("lastStatus", "") == "STOPPED";
   }
+  // Tasks that stopped between the inspect and the subscription.
+  for (auto& [id, done] : pending)
+    if (!done)
+      if (auto i = client->call({{"op", "inspect"}, {"task", id}}); i && (*i)["task"].value("lastStatus", "") == "STOPPED")
+        done = true;
+  auto all_done = [&] {
+    for (const auto& [id, done] : pending)
+      if (!done) return false;
+    return true;
+  };
+  while (wait && ev && !all_done()) {
+    auto line = ev->read(-1);
+    if (!line) break;
+    if (*line && (**line).contains("event")) {
+      const auto& e = (**line)["event"];
+      if (!e.contains("container") && e.value("status", "") == "STOPPED")
+        if (auto it = pending.find(e.value("task", "")); it != pending.end()) it->second = true;
+    }
+  }
+  for (const auto& [id, done] : pending) std::printf("%s\n", id.c_str());
   return rc;
 }
 

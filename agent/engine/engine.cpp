@@ -6,6 +6,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -16,6 +18,7 @@
 #include "agent/task/task_definition_parser.h"
 #include "common/file_util.h"
 #include "runtime/defaults.h"
+#include "runtime/shim_path.h"
 
 namespace ecsd::engine {
 
@@ -91,6 +94,11 @@ Engine::Engine(EngineConfig cfg) : cfg_(std::move(cfg)) {}
 Engine::~Engine() { shutdown(); }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineConfig cfg) {
+  if (cfg.bin_dir.empty()) {
+    // ecsd-shim and ecsd-init sit together: next to ecsd in a build tree,
+    // /usr/libexec/ecsd/ when packaged (runtime/shim_path.h lookup order).
+    if (auto shim = runtime::find_shim()) cfg.bin_dir = shim->substr(0, shim->rfind('/'));
+  }
   if (cfg.bin_dir.empty()) {
     char buf[4096];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -392,6 +400,7 @@ Status Engine::Impl::recover() {
 }
 
 void Engine::Impl::loop() {
+  int idle_ticks = 0;
   for (;;) {
     std::vector<pollfd> fds;
     {
@@ -411,7 +420,9 @@ void Engine::Impl::loop() {
       int64_t nt = next_timer_ms();
       if (nt > 0) timeout = std::clamp<int64_t>(nt - now_ms(), 0, 1000);
     }
-    ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
+    int n = ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
+    if (n == 0 && ++idle_ticks == 5) ::malloc_trim(0);  // give back what a burst of work used
+    if (n > 0) idle_ticks = 0;
     uint64_t v;
     while (::read(wake_fd.get(), &v, sizeof v) > 0) {
     }

@@ -103,7 +103,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   std::unique_ptr<Store> s(new Store(db));
   // WAL with synchronous=NORMAL survives a killed process (not a power cut
   // between checkpoints, which costs at most the last transactions).
-  ECSD_TRY(s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // A small page cache: the working set is a few rows per task.
+  ECSD_TRY(s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;"));
   ECSD_TRY(s->exec(kSchema));
   return s;
 }

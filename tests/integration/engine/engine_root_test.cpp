@@ -450,6 +450,22 @@ TEST_F(EngineRoot, BridgeModePortMappingHostsAndTeardown) {
   EXPECT_NE(::stat((g_net.run_dir + "/netns/" + id).c_str(), &st), 0) << "network namespace left after stop";
 }
 
+TEST_F(EngineRoot, JsonFileLogRotation) {
+  // ~100-byte lines for about 7 s; max-size 2k: rotated at least once;
+  // max-file 2: only NAME.log and NAME.log.1.
+  json c = cdef("chatty", "i=0; while [ $i -lt 70 ]; do echo \"line $i $(printf '%080d' 0)\"; i=$((i+1)); sleep 0.1; done");
+  c["logConfiguration"] = {{"logDriver", "json-file"}, {"options", {{"max-size", "2k"}, {"max-file", "2"}}}};
+  std::string id = submit(taskdef("rotate", json::array({c})));
+  wait_stopped(id);
+  std::string base = g_data + "/logs/" + id + "/chatty.log";
+  struct stat st {};
+  EXPECT_EQ(::stat((base + ".1").c_str(), &st), 0) << "no rotated file";
+  EXPECT_NE(::stat((base + ".2").c_str(), &st), 0) << "more files than max-file";
+  std::string all = logs(id, "chatty");
+  EXPECT_NE(all.find("line 69 "), std::string::npos);   // the newest lines are kept
+  EXPECT_EQ(all.find("line 0 "), std::string::npos);    // the oldest were rotated away
+}
+
 TEST_F(EngineRoot, BadTaskDefinitionsNameTheFieldAndStartNothing) {
   auto before = json::parse(sh(ecsd() + " ps -a --json").out, nullptr, false).size();
   json c = cdef("a", "true");
