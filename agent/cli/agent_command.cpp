@@ -8,6 +8,7 @@
 // `ecsd status`: what the running (or last) agent wrote to
 // <data-dir>/agent/status.json.
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -15,6 +16,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -34,6 +37,7 @@
 #include "agent/ecs/registration.h"
 #include "agent/engine/engine.h"
 #include "agent/engine/server.h"
+#include "agent/notify/notify.h"
 #include "common/file_util.h"
 #include "common/version.h"
 #include "runtime/image/reference.h"
@@ -464,11 +468,24 @@ int agent_command(const GlobalOptions& global, const std::vector<std::string>& a
     std::string pidfile = agent_dir + "/ecsd-agent.pid";
     (void)write_file_atomic(pidfile, std::to_string(::getpid()) + "\n");
   }
+  // systemd (Type=notify, WatchdogSec=): ready once registered and serving;
+  // watchdog pings from this loop at half the interval (agent/notify/notify.h).
+  notify::notify_ready("registered as " + arn + " in cluster " + cfg.cluster);
+  const auto watchdog = notify::watchdog_interval();
+  const auto tick = watchdog ? *watchdog / 2 : std::chrono::microseconds(std::chrono::seconds(30));
+  const timespec wait_ts{static_cast<time_t>(tick.count() / 1000000), static_cast<long>(tick.count() % 1000000) * 1000};
   int sig = 0;
-  while (sigwait(&set, &sig) == 0) {
+  for (;;) {
+    sig = sigtimedwait(&set, nullptr, &wait_ts);
+    if (sig < 0) {
+      if (errno != EAGAIN && errno != EINTR) break;
+      if (watchdog) notify::notify_watchdog();
+      continue;
+    }
     if (sig == SIGHUP) continue;
     break;
   }
+  notify::notify_stopping();
   spdlog::info("stopping on signal {}; containers keep running", sig);
   stopping = true;
   session.stop();
