@@ -51,6 +51,18 @@ int logs_command(const GlobalOptions& g, const std::vector<std::string>& args) {
   for (const auto& d : list_dir(root))
     if (d.rfind(pos[0], 0) == 0) match.push_back(d);
   if (match.empty()) {
+    // A task the daemon knows whose containers have not started yet.
+    if (auto c = engine::Client::connect(g.data_dir, false)) {
+      if (auto r = c->call({{"op", "inspect"}, {"task", pos[0]}})) {
+        std::string id = (*r)["task"].value("id", "");
+        if (!follow) return 0;
+        for (int i = 0; i < 600 && ::access((root + "/" + id).c_str(), F_OK) != 0; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        match.push_back(id);
+      }
+    }
+  }
+  if (match.empty()) {
     std::fprintf(stderr, "ecsd logs: no logs for task %s in %s\n", pos[0].c_str(), root.c_str());
     return 1;
   }
@@ -93,7 +105,18 @@ int logs_command(const GlobalOptions& g, const std::vector<std::string>& args) {
   ::signal(SIGINT, on_sig);
   ::signal(SIGTERM, on_sig);
   int tick = 0;
+  std::string only = pos.size() == 2 ? pos[1] : "";
   while (!g_stop) {
+    // Containers whose log appeared since (created after we started).
+    for (const auto& f : list_dir(dir)) {
+      if (f.size() <= 4 || f.substr(f.size() - 4) != ".log") continue;
+      std::string n = f.substr(0, f.size() - 4);
+      if ((!only.empty() && n != only) || std::find(names.begin(), names.end(), n) != names.end()) continue;
+      names.push_back(n);
+      followers.emplace_back(dir + "/" + f, 0);
+      width = std::max(width, n.size());
+      prefix = prefix || names.size() > 1;
+    }
     size_t got = 0;
     for (size_t i = 0; i < followers.size(); ++i) got += followers[i].poll(printer(names[i]));
     if (got) std::fflush(stdout);
