@@ -284,6 +284,36 @@ TEST_F(Packaging, RpmInstallAndUpgradeKeepConfig) {
   EXPECT_TRUE(r_exists("/etc/ecs/ecs.config.rpmsave"));
 }
 
+// The installed package runs a task end to end: `ecsd run` (which starts the
+// daemon) from /usr/bin finds ecsd-shim and ecsd-init in /usr/libexec/ecsd,
+// with an image from the local registry fixture.
+TEST_F(Packaging, InstalledEcsdRunsATaskWithHelpersFromLibexec) {
+  std::string fx = std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry";
+  std::string reg_dir = state + "-registry";
+  auto reg = sh(fx + "/start-registry --dir " + q(reg_dir));
+  ASSERT_EQ(reg.rc, 0) << reg.out;
+  struct Cleanup {
+    std::function<void()> f;
+    ~Cleanup() { f(); }
+  } cleanup{[&] {
+    in_root("test -f \"$TROOT/tmp/d/ecsd.pid\" && kill $(cat \"$TROOT/tmp/d/ecsd.pid\"); sleep 0.5");
+    sh(fx + "/stop-registry --dir " + q(reg_dir));
+    fs::remove_all(reg_dir);
+  }};
+  std::string addr = reg.out.substr(reg.out.rfind("127.0.0.1"));
+  addr = addr.substr(0, addr.find('\n'));
+  auto push = sh("ECSD_BUSYBOX_LAYOUT=" + q(reg_dir + "/layout") + " " + fx + "/push-busybox " + addr);
+  ASSERT_EQ(push.rc, 0) << push.out;
+  std::string td = R"({"family":"pkg-e2e","networkMode":"none","containerDefinitions":[{"name":"app","image":")" + addr +
+                   R"(/ecsd-test/busybox:latest","essential":true,"memory":32,"linuxParameters":{"initProcessEnabled":true},)"
+                   R"("command":["sh","-c","echo hello-from-package; cat /proc/1/comm"]}]})";
+  auto r = in_root("dpkg --root=\"$TROOT\" -i " + q(deb(1)) + " </dev/null >/dev/null 2>&1 && echo " + q(td) +
+                   " > \"$TROOT/tmp/td.json\" && chroot \"$TROOT\" /usr/bin/ecsd --data-dir /tmp/d run --no-color "
+                   "/tmp/td.json 2>/dev/null");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.out, "app | hello-from-package\napp | ecsd-init\n");
+}
+
 // packaging/ami/user-data.yaml is valid cloud-config that writes the cluster
 // into /etc/ecs/ecs.config and enables and starts the service without
 // blocking cloud-final (the unit is ordered after it).
