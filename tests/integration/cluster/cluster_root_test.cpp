@@ -189,6 +189,16 @@ class ClusterRoot : public ::testing::Test {
     g_tmp = t;
     g_data = g_tmp + "/data";
     g_reg_dir = g_tmp + "/registry";
+    // Bridge networking of this run only: its own bridge, nftables table, veth
+    // prefix and state (inherited by the agent, the cleanup daemon and
+    // `ecsd network remove` in the teardown).
+    std::string uniq = std::to_string(::getpid() % 100000);
+    ::setenv("ECSD_BRIDGE_NAME", ("eclu" + uniq).c_str(), 1);
+    ::setenv("ECSD_BRIDGE_SUBNET", ("10.3" + std::to_string(::getpid() % 10) + "." + std::to_string(::getpid() % 250) + ".0/24").c_str(), 1);
+    ::setenv("ECSD_NETWORK_STATE_DIR", (g_tmp + "/netstate").c_str(), 1);
+    ::setenv("ECSD_NETWORK_RUN_DIR", (g_tmp + "/netrun").c_str(), 1);
+    ::setenv("ECSD_NFT_TABLE", ("ecsdc_" + uniq).c_str(), 1);
+    ::setenv("ECSD_VETH_PREFIX", "vc", 1);
     std::string fx = std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry";
     auto reg = sh(fx + "/start-registry --dir " + g_reg_dir);
     ASSERT_EQ(reg.rc, 0) << reg.out;
@@ -233,29 +243,36 @@ class ClusterRoot : public ::testing::Test {
     stop_agent(SIGTERM);
     // Stop whatever still runs, then let a daemon with no cleanup wait remove
     // every stopped task's containers, rootfs and logs.
-    if (::access((g_data + "/engine.lock").c_str(), F_OK) == 0 || ::access(g_data.c_str(), F_OK) == 0) {
+    if (::access(g_data.c_str(), F_OK) == 0) {
+      // `ecsd ps` / `ecsd stop` would start a daemon of their own when none
+      // answers, so start ours first and wait for its pid file.
+      ::unlink((g_data + "/ecsd.pid").c_str());
       pid_t d = ::fork();
       if (d == 0) {
         ::setenv("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION", "0s", 1);
         ::setenv("ECS_CONTAINER_STOP_TIMEOUT", "2s", 1);
-        FILE* f = std::freopen((g_tmp + "/cleanup-daemon.log").c_str(), "a", stderr);
-        (void)f;
+        int fd = ::open((g_tmp + "/cleanup-daemon.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        ::dup2(fd, 2);
         std::string bin = std::string(ECSD_BIN_DIR) + "/ecsd";
         ::execl(bin.c_str(), "ecsd", "--data-dir", g_data.c_str(), "daemon", nullptr);
         ::_exit(127);
       }
-      eventually([] { return sh(ecsd() + " ps").rc == 0; }, std::chrono::seconds(20));
-      for (const auto& t : json::parse(sh(ecsd() + " ps --json").out, nullptr, false))
-        if (t.is_object()) sh(ecsd() + " stop " + t.value("id", ""));
-      eventually(
-          [] {
-            auto l = json::parse(sh(ecsd() + " ps -a --json").out, nullptr, false);
-            return l.is_array() && l.empty();
-          },
-          std::chrono::seconds(60));
+      bool up = eventually([] { return ::access((g_data + "/ecsd.pid").c_str(), F_OK) == 0; }, std::chrono::seconds(30));
+      if (up) {
+        for (const auto& t : json::parse(sh(ecsd() + " ps --json").out, nullptr, false))
+          if (t.is_object()) sh(ecsd() + " stop " + t.value("id", ""));
+        eventually(
+            [] {
+              auto l = json::parse(sh(ecsd() + " ps -a --json").out, nullptr, false);
+              return l.is_array() && l.empty();
+            },
+            std::chrono::seconds(60));
+      }
       ::kill(d, SIGTERM);
       ::waitpid(d, nullptr, 0);
     }
+    auto netrm = sh(ecsd() + " network remove");  // this run's bridge and nftables table
+    if (netrm.rc != 0) std::fprintf(stderr, "ecsd network remove: %s\n", netrm.out.c_str());
     g_cp.reset();
     sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_reg_dir);
     if (!g_ecr_dir.empty()) sh(std::string(ECSD_SOURCE_DIR) + "/tests/fixtures/registry/stop-registry --dir " + g_ecr_dir);
@@ -549,4 +566,34 @@ TEST_F(ClusterRoot, SigtermLeavesContainersRunningAndRestartReRegistersAndAdopts
   auto st = g_cp->state();
   EXPECT_TRUE(st["violations"].empty()) << st["violations"];
   EXPECT_EQ(st["tasks"][arn]["reports"], json::parse(R"(["RUNNING","STOPPED"])"));
+}
+
+TEST_F(ClusterRoot, BridgeModeReportsDynamicHostPortBindings) {
+  json web = container_def("web", "exec httpd -f -p 8080");
+  web["portMappings"] = json::array({{{"containerPort", 8080}, {"hostPort", 0}, {"protocol", "tcp"}}});
+  ASSERT_FALSE(register_taskdef("it-bridge", json::array({web}), "bridge").empty());
+  auto run = cli(std::string("ecs run-task --cluster ") + kCluster + " --task-definition it-bridge");
+  ASSERT_FALSE(run.is_null());
+  std::string arn = run["tasks"][0]["taskArn"];
+  json t;
+  ASSERT_TRUE(eventually(
+      [&] {
+        t = describe_task(arn);
+        return t.value("lastStatus", "") == "RUNNING" || t.value("lastStatus", "") == "STOPPED";
+      },
+      std::chrono::seconds(90)))
+      << t.dump(2);
+  ASSERT_EQ(t["lastStatus"], "RUNNING") << t.dump(2);
+  auto w = container_of(t, "web");
+  ASSERT_EQ(w["networkBindings"].size(), 1u) << w.dump(2);
+  EXPECT_EQ(w["networkBindings"][0]["containerPort"], 8080);
+  int host_port = w["networkBindings"][0]["hostPort"];
+  EXPECT_GT(host_port, 0);
+  EXPECT_NE(host_port, 8080);
+  auto curl = sh("for i in $(seq 1 20); do busybox wget -q -O /dev/null http://127.0.0.1:" + std::to_string(host_port) +
+                 "/ 2>&1 | grep -q '404\\|Not Found' && echo served && break; sleep 0.2; done");
+  EXPECT_NE(curl.out.find("served"), std::string::npos) << curl.out;
+  ASSERT_FALSE(cli(std::string("ecs stop-task --cluster ") + kCluster + " --task " + arn).is_null());
+  ASSERT_TRUE(eventually([&] { return describe_task(arn).value("lastStatus", "") == "STOPPED"; },
+                         std::chrono::seconds(60)));
 }
