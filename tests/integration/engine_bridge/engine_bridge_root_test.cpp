@@ -190,9 +190,22 @@ std::vector<json> events(const std::string& id) {
   return out;
 }
 
+bool g_setup_tried = false, g_setup_ok = false;
+
 class EngineBridge : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // The shared setup runs from the first test's SetUp, not SetUpTestSuite: a
+  // failure there is then a test failure, where a SetUpTestSuite failure is
+  // reported by gtest (and ctest's skip pattern) as skipped tests.
+  void SetUp() override {
+    if (!g_setup_tried) {
+      g_setup_tried = true;
+      set_up_suite();
+    }
+    ASSERT_TRUE(g_setup_ok) << "the suite's setup failed (see the first test's output)";
+  }
+
+  static void set_up_suite() {
     ASSERT_EQ(::geteuid(), 0u) << "engine_bridge_root_tests must run as root";
     char t[] = "/tmp/ecsd-bridge-test-XXXXXX";
     ASSERT_NE(::mkdtemp(t), nullptr);
@@ -217,6 +230,7 @@ class EngineBridge : public ::testing::Test {
     g_net.nft_table = "ecsdb_" + uniq;
     g_net.veth_prefix = "vb" + std::to_string(pid % 1000);
     start_daemon();
+    g_setup_ok = !::testing::Test::HasFatalFailure();
   }
   static void TearDownTestSuite() {
     if (g_data.empty()) return;

@@ -48,15 +48,15 @@ struct EnvGuard {
 
 }  // namespace
 
-TEST(EngineBridge, BridgeIsTheDefaultNetworkMode) { EXPECT_EQ(Task{}.network_mode, NetworkMode::bridge); }
+TEST(EngineBridgeUnit, BridgeIsTheDefaultNetworkMode) { EXPECT_EQ(Task{}.network_mode, NetworkMode::bridge); }
 
-TEST(EngineBridge, OnlyStaticHostPortsOfBridgeTasksAreAccounted) {
+TEST(EngineBridgeUnit, OnlyStaticHostPortsOfBridgeTasksAreAccounted) {
   auto n = task_need(bridge_task({mapping(80, 8080), mapping(53, 5353, "udp"), mapping(81, std::nullopt),
                                   mapping(82, 0), mapping(0, std::nullopt, "tcp", "9000-9010")}));
   EXPECT_EQ(n.ports, (std::set<std::pair<int, std::string>>{{8080, "tcp"}, {5353, "udp"}}));
 }
 
-TEST(EngineBridge, StaticPortConflictsWithHostModeAndReservedPorts) {
+TEST(EngineBridgeUnit, StaticPortConflictsWithHostModeAndReservedPorts) {
   auto bridge = task_need(bridge_task({mapping(80, 8080)}));
   Task host = bridge_task({mapping(8080, std::nullopt)});
   host.network_mode = NetworkMode::host;
@@ -74,7 +74,7 @@ TEST(EngineBridge, StaticPortConflictsWithHostModeAndReservedPorts) {
   EXPECT_TRUE(fits_now(task_need(bridge_task({mapping(80, std::nullopt)})), bridge, cap));
 }
 
-TEST(EngineBridge, ReservedUdpPortsFromTheEnvironment) {
+TEST(EngineBridgeUnit, ReservedUdpPortsFromTheEnvironment) {
   EnvGuard env;
   env.set("ECS_RESERVED_PORTS_UDP", "[5353, 161]");
   auto cap = detect_host_capacity();
@@ -83,7 +83,7 @@ TEST(EngineBridge, ReservedUdpPortsFromTheEnvironment) {
   EXPECT_FALSE(cap.reserved_ports.count({5353, "tcp"}));
 }
 
-TEST(EngineBridge, NetworkDefaultsWithoutConfiguration) {
+TEST(EngineBridgeUnit, NetworkDefaultsWithoutConfiguration) {
   for (const char* v : {"ECS_RESERVED_PORTS", "ECS_RESERVED_PORTS_UDP", "ECS_DYNAMIC_HOST_PORT_RANGE"}) ::unsetenv(v);
   ecsd::netns::NetworkConfig net;
   ASSERT_TRUE(apply_network_env(net));
@@ -93,7 +93,7 @@ TEST(EngineBridge, NetworkDefaultsWithoutConfiguration) {
   EXPECT_EQ(net.reserved_ports, (std::vector<uint16_t>{22, 2375, 2376, 51678, 51679}));
 }
 
-TEST(EngineBridge, EcsPortVariablesShapeTheNetwork) {
+TEST(EngineBridgeUnit, EcsPortVariablesShapeTheNetwork) {
   EnvGuard env;
   env.set("ECS_RESERVED_PORTS", "[22, 8000]");
   env.set("ECS_RESERVED_PORTS_UDP", "[53]");
@@ -106,7 +106,7 @@ TEST(EngineBridge, EcsPortVariablesShapeTheNetwork) {
   EXPECT_EQ(net.dynamic_ports.last, 30100);
 }
 
-TEST(EngineBridge, BadPortVariableNamesTheVariable) {
+TEST(EngineBridgeUnit, BadPortVariableNamesTheVariable) {
   EnvGuard env;
   env.set("ECS_DYNAMIC_HOST_PORT_RANGE", "60000-50000");
   ecsd::netns::NetworkConfig net;
@@ -120,7 +120,7 @@ TEST(EngineBridge, BadPortVariableNamesTheVariable) {
   EXPECT_NE(r.error().message.find("ECS_RESERVED_PORTS"), std::string::npos) << r.error().message;
 }
 
-TEST(EngineBridge, NetworkStateFromAnEarlierRun) {
+TEST(EngineBridgeUnit, NetworkStateFromAnEarlierRun) {
   char d[] = "/tmp/ecsd-bridge-unit-XXXXXX";
   ASSERT_NE(::mkdtemp(d), nullptr);
   ecsd::netns::NetworkConfig net;
@@ -132,7 +132,7 @@ TEST(EngineBridge, NetworkStateFromAnEarlierRun) {
   ::rmdir(d);
 }
 
-TEST(EngineBridge, AgentConfigKnowsTheDynamicPortRange) {
+TEST(EngineBridgeUnit, AgentConfigKnowsTheDynamicPortRange) {
   ecsd::config::LoadOptions o;
   o.file_path = "";
   o.env = std::map<std::string, std::string>{};
