@@ -107,6 +107,10 @@ void Engine::Impl::set_stopped(TaskRecord& t, ContainerRecord& c, std::optional<
 
 void Engine::Impl::check_exit(TaskRecord& t, ContainerRecord& c, std::vector<StateChange>& ev) {
   if (c.known != task::ContainerStatus::created && c.known != task::ContainerStatus::running) return;
+  // With a pidfd on the shim, its exit is the signal: the shim records the
+  // exit status before it exits, so exit.json is not read on every step.
+  auto w = watches.find(c.runtime_id);
+  if (w != watches.end() && !readable(w->second.get())) return;
   auto ex = rt.read_exit(c.runtime_id);
   if (ex && *ex) {
     const auto& rec = **ex;
@@ -115,12 +119,7 @@ void Engine::Impl::check_exit(TaskRecord& t, ContainerRecord& c, std::vector<Sta
     set_stopped(t, c, rec.exit_code, reason, ev);
     return;
   }
-  bool gone = false;
-  if (auto w = watches.find(c.runtime_id); w != watches.end()) {
-    gone = readable(w->second.get());
-  } else {
-    gone = !process_is(c.shim_pid, "ecsd-shim");
-  }
+  bool gone = w != watches.end() || !process_is(c.shim_pid, "ecsd-shim");
   if (!gone) return;
   ex = rt.read_exit(c.runtime_id);
   if (ex && *ex) {

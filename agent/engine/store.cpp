@@ -121,7 +121,68 @@ Status Store::exec(const char* sql) {
   return {};
 }
 
+namespace {
+
+// The rows of a task, bound to a statement or appended to a key (the same
+// code for both, so the "unchanged" check cannot miss a column).
+struct RowKey {
+  std::string key;
+  RowKey& bind(int, const std::string& s) {
+    key += 's';
+    key += std::to_string(s.size());
+    key += ':';
+    key += s;
+    return *this;
+  }
+  RowKey& bind(int, int64_t v) {
+    key += 'i';
+    key += std::to_string(v);
+    key += ';';
+    return *this;
+  }
+  RowKey& bind_null(int) {
+    key += 'n';
+    return *this;
+  }
+};
+
+template <class B>
+void bind_task(B& st, const TaskRecord& t) {
+  st.bind(1, t.id).bind(2, t.arn).bind(3, std::string(to_string(t.source))).bind(4, t.source_json);
+  st.bind(5, std::string(task::to_string(t.known))).bind(6, std::string(task::to_string(t.desired)));
+  st.bind(7, t.stopped_reason).bind(8, t.created_at_ms).bind(9, t.started_at_ms).bind(10, t.stopping_at_ms);
+  st.bind(11, t.stopped_at_ms);
+}
+
+template <class B>
+void bind_container(B& st, const TaskRecord& t, const ContainerRecord& c, int idx) {
+  st.bind(1, t.id).bind(2, c.name).bind(3, int64_t{idx}).bind(4, c.runtime_id);
+  st.bind(5, std::string(task::to_string(c.known))).bind(6, std::string(task::to_string(c.desired)));
+  st.bind(7, int64_t{c.essential});
+  if (c.exit_code) st.bind(8, int64_t{*c.exit_code});
+  else st.bind_null(8);
+  st.bind(9, c.reason).bind(10, std::string(task::to_string(c.health))).bind(11, int64_t{c.ever_healthy});
+  st.bind(12, c.health_output);
+  if (c.health_exit_code) st.bind(13, int64_t{*c.health_exit_code});
+  else st.bind_null(13);
+  st.bind(14, c.health_at_ms).bind(15, int64_t{c.pid}).bind(16, int64_t{c.shim_pid}).bind(17, c.image_ref);
+  st.bind(18, c.image_digest).bind(19, int64_t{c.rootfs_mounted}).bind(20, c.created_at_ms);
+  st.bind(21, c.started_at_ms).bind(22, c.finished_at_ms).bind(23, c.stop_sent_at_ms);
+  st.bind(24, bindings_json(c.bindings).dump());
+}
+
+}  // namespace
+
 Status Store::save(const TaskRecord& t, std::vector<StateChange>* events) {
+  RowKey rk;
+  bind_task(rk, t);
+  for (size_t i = 0; i < t.containers.size(); ++i) {
+    rk.key += '|';
+    bind_container(rk, t, t.containers[i], static_cast<int>(i));
+  }
+  bool no_events = !events || events->empty();
+  if (auto it = saved_.find(t.id); no_events && it != saved_.end() && it->second == rk.key) return {};
+  saved_.erase(t.id);
   ECSD_TRY(exec("BEGIN IMMEDIATE"));
   auto rollback = [&](Error e) -> Status {
     exec("ROLLBACK");
@@ -130,29 +191,14 @@ Status Store::save(const TaskRecord& t, std::vector<StateChange>* events) {
   {
     Stmt st(db_, "INSERT OR REPLACE INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return rollback(db_error(db_, "prepare"));
-    st.bind(1, t.id).bind(2, t.arn).bind(3, std::string(to_string(t.source))).bind(4, t.source_json);
-    st.bind(5, std::string(task::to_string(t.known))).bind(6, std::string(task::to_string(t.desired)));
-    st.bind(7, t.stopped_reason).bind(8, t.created_at_ms).bind(9, t.started_at_ms).bind(10, t.stopping_at_ms);
-    st.bind(11, t.stopped_at_ms);
+    bind_task(st, t);
     if (st.step() != SQLITE_DONE) return rollback(db_error(db_, "save task " + t.id));
   }
   int idx = 0;
   for (const auto& c : t.containers) {
     Stmt st(db_, "INSERT OR REPLACE INTO containers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return rollback(db_error(db_, "prepare"));
-    st.bind(1, t.id).bind(2, c.name).bind(3, int64_t{idx++}).bind(4, c.runtime_id);
-    st.bind(5, std::string(task::to_string(c.known))).bind(6, std::string(task::to_string(c.desired)));
-    st.bind(7, int64_t{c.essential});
-    if (c.exit_code) st.bind(8, int64_t{*c.exit_code});
-    else st.bind_null(8);
-    st.bind(9, c.reason).bind(10, std::string(task::to_string(c.health))).bind(11, int64_t{c.ever_healthy});
-    st.bind(12, c.health_output);
-    if (c.health_exit_code) st.bind(13, int64_t{*c.health_exit_code});
-    else st.bind_null(13);
-    st.bind(14, c.health_at_ms).bind(15, int64_t{c.pid}).bind(16, int64_t{c.shim_pid}).bind(17, c.image_ref);
-    st.bind(18, c.image_digest).bind(19, int64_t{c.rootfs_mounted}).bind(20, c.created_at_ms);
-    st.bind(21, c.started_at_ms).bind(22, c.finished_at_ms).bind(23, c.stop_sent_at_ms);
-    st.bind(24, bindings_json(c.bindings).dump());
+    bind_container(st, t, c, idx++);
     if (st.step() != SQLITE_DONE) return rollback(db_error(db_, "save container " + c.name));
   }
   if (events) {
@@ -169,6 +215,7 @@ Status Store::save(const TaskRecord& t, std::vector<StateChange>* events) {
     }
   }
   ECSD_TRY(exec("COMMIT"));
+  saved_[t.id] = std::move(rk.key);
   return {};
 }
 
@@ -229,6 +276,7 @@ Result<std::vector<TaskRecord>> Store::load() {
 }
 
 Status Store::remove(const std::string& task_id) {
+  saved_.erase(task_id);
   ECSD_TRY(exec("BEGIN IMMEDIATE"));
   // Events stay (followers may not have read them yet); prune_events trims them.
   for (const char* sql : {"DELETE FROM containers WHERE task_id = ?", "DELETE FROM tasks WHERE id = ?"}) {

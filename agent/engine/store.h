@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,9 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Replaces the task's row and its containers' rows and appends `events`
-  // (their seq and at_ms are filled in), all in one transaction.
+  // (their seq and at_ms are filled in), all in one transaction. Without
+  // events and with rows equal to what this Store last committed for the
+  // task, nothing is written (the engine saves every task on every step).
   Status save(const TaskRecord& t, std::vector<StateChange>* events = nullptr);
   // Every task (model not parsed: the caller re-parses source_json).
   Result<std::vector<TaskRecord>> load();
@@ -41,6 +44,7 @@ class Store {
   explicit Store(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
   sqlite3* db_;
+  std::map<std::string, std::string> saved_;  // task id -> rows last committed
 };
 
 }  // namespace ecsd::engine
