@@ -166,7 +166,19 @@ std::vector<json> events(const std::string& id) {
 
 class EngineRoot : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // The shared setup runs from the first test's SetUp, not SetUpTestSuite: a
+  // failure there is a test failure, where a SetUpTestSuite failure is shown
+  // by gtest as SKIPPED and counted by ctest as skipped, not failed.
+  void SetUp() override {
+    static bool tried = false, ok = false;
+    if (!tried) {
+      tried = true;
+      shared_setup();
+      ok = !HasFatalFailure();
+    }
+    ASSERT_TRUE(ok) << "the shared setup of engine_root_tests failed (see the first test's output)";
+  }
+  static void shared_setup() {
     ASSERT_EQ(::geteuid(), 0u) << "engine_root_tests must run as root";
     char t[] = "/tmp/ecsd-engine-test-XXXXXX";
     ASSERT_NE(::mkdtemp(t), nullptr);
