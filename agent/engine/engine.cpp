@@ -421,7 +421,7 @@ void Engine::Impl::loop() {
       if (nt > 0) timeout = std::clamp<int64_t>(nt - now_ms(), 0, 1000);
     }
     int n = ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
-    if (n == 0 && ++idle_ticks == 5) ::malloc_trim(0);  // give back what a burst of work used
+    if (n == 0 && ++idle_ticks == 1) ::malloc_trim(0);  // after ~1 s idle: give back what a burst of work used
     if (n > 0) idle_ticks = 0;
     uint64_t v;
     while (::read(wake_fd.get(), &v, sizeof v) > 0) {
