@@ -18,7 +18,7 @@ int ps_command(const GlobalOptions& g, const std::vector<std::string>& args) {
       return a == "-h" || a == "--help" ? 0 : 2;
     }
   }
-  auto client = engine::Client::connect(g.data_dir, true);
+  auto client = engine::Client::connect(g.data_dir, false);  // never starts a daemon: only `run` does
   if (!client) {
     std::fprintf(stderr, "ecsd ps: %s\n", client.error().message.c_str());
     return 1;
