@@ -102,14 +102,16 @@ HostCapacity detect_host_capacity() {
       digits.clear();
     }
   }
-  if (const char* r = std::getenv("ECS_RESERVED_PORTS_UDP"); r && *r)
-    for (const auto& p : std::string(r) + ",")
+  if (const char* r = std::getenv("ECS_RESERVED_PORTS_UDP"); r && *r) {
+    for (const auto& p : std::string(r) + ",") {
       if (p >= '0' && p <= '9') {
         digits += p;
       } else if (!digits.empty()) {
         c.reserved_ports.insert({std::atoi(digits.c_str()), "udp"});
         digits.clear();
       }
+    }
+  }
   return c;
 }
 
