@@ -64,10 +64,10 @@ bool exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-void start_daemon() {
+void start_daemon(const std::string& cleanup_wait = "1h") {
   pid_t p = ::fork();
   if (p == 0) {
-    ::setenv("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION", "1h", 1);
+    ::setenv("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION", cleanup_wait.c_str(), 1);
     ::setenv("ECS_CONTAINER_STOP_TIMEOUT", "5s", 1);
     ::setenv("ECSD_BRIDGE_NAME", g_net.bridge_name.c_str(), 1);
     ::setenv("ECSD_BRIDGE_SUBNET", g_net.subnet.c_str(), 1);
@@ -242,6 +242,15 @@ class EngineBridge : public ::testing::Test {
         for (const auto& t : json::parse(sh(ecsd() + " ps --json").out, nullptr, false))
           all_stopped = all_stopped && t.value("lastStatus", "") == "STOPPED";
         if (all_stopped) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      stop_daemon(SIGTERM);
+      // A daemon with no cleanup wait removes every stopped task's state,
+      // mounts and cgroups (ecsd/<task>) before the data dir goes.
+      start_daemon("0s");
+      for (int i = 0; i < 200; ++i) {
+        auto l = json::parse(sh(ecsd() + " ps -a --json").out, nullptr, false);
+        if (l.is_array() && l.empty()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       stop_daemon(SIGTERM);
