@@ -296,7 +296,15 @@ TEST_F(Packaging, InstalledEcsdRunsATaskWithHelpersFromLibexec) {
     std::function<void()> f;
     ~Cleanup() { f(); }
   } cleanup{[&] {
+    // The task ids, so that their (empty) cgroups can go with the daemon.
+    auto ids = in_root("chroot \"$TROOT\" /usr/bin/ecsd --data-dir /tmp/d ps -a --json 2>/dev/null");
     in_root("test -f \"$TROOT/tmp/d/ecsd.pid\" && kill $(cat \"$TROOT/tmp/d/ecsd.pid\"); sleep 0.5");
+    for (size_t at = ids.out.find("\"id\": \""); at != std::string::npos; at = ids.out.find("\"id\": \"", at + 1)) {
+      std::string id = ids.out.substr(at + 7, ids.out.find('"', at + 7) - at - 7);
+      if (id.empty() || id.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+      sh("for c in /sys/fs/cgroup/*/ecsd/" + id + " /sys/fs/cgroup/ecsd/" + id +
+         "; do [ -d \"$c\" ] && find \"$c\" -depth -type d -exec rmdir {} + 2>/dev/null; done; true");
+    }
     sh(fx + "/stop-registry --dir " + q(reg_dir));
     fs::remove_all(reg_dir);
   }};
